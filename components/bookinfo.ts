@@ -1,0 +1,301 @@
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DataplaneMode, ReviewsVersion } from "../stacks/config";
+import { namespaceLabels } from "../stacks/modes";
+import { MODE_ANNOTATION } from "./istio";
+
+type Resource = kubernetes.types.input.apps.v1.Deployment;
+
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
+export const BOOKINFO_PORT = 9080;
+/** Services of Bookinfo; each has backends in every zone (reviews through its versions). */
+export const BOOKINFO_SERVICES = ["details", "ratings", "reviews", "productpage"] as const;
+export type BookinfoService = (typeof BOOKINFO_SERVICES)[number];
+
+export interface BookinfoArgs {
+  /** The mode the namespace runs in; it picks the enrolment labels and the restart annotation. */
+  mode: DataplaneMode;
+  /** Namespace for Bookinfo and the zone clients. */
+  namespace: string;
+  /** Zones, in order; details, ratings, productpage and a client run in each. */
+  zones: string[];
+  /** Tag of the `docker.io/istio/examples-bookinfo-*` images. */
+  imageTag: string;
+  /** Replicas of each per-zone Deployment (and of each reviews version). */
+  replicasPerZone: number;
+  /** The zone each reviews version is pinned to. */
+  reviewsZones: Record<ReviewsVersion, string>;
+  /** Image of the per-zone client pods (needs `curl` and `sleep`). */
+  clientImage: string;
+  /** Expose productpage through the ingress gateway (`istio: ingress`). */
+  ingress: boolean;
+  /** What must be ready before the namespace joins the mesh (istiod; in ambient ztunnel; the gateway). */
+  meshReady: pulumi.Resource[];
+  /** Istio's CRDs, for the ingress Gateway and VirtualService. */
+  crds: pulumi.Resource;
+  /** True while this run moves the namespace from ambient back to sidecars; it reverses the order. */
+  leavingAmbient: pulumi.Input<boolean>;
+}
+
+/** A Deployment's shape, before Pulumi: everything tests assert on. */
+export interface WorkloadSpec {
+  name: string;
+  app: string;
+  version: string;
+  zone: string;
+  serviceAccount: string;
+  image: string;
+  /** Bookinfo serves `/health` on 9080; clients have no port. */
+  serves: boolean;
+  env: Record<string, string>;
+  volumes: Record<string, string>;
+  command?: string[];
+}
+
+/** Every Deployment: details, ratings, productpage and a client per zone, reviews per version. */
+export function workloadSpecs(args: Pick<BookinfoArgs, "zones" | "imageTag" | "reviewsZones" | "clientImage">): WorkloadSpec[] {
+  const image = (app: string, version: string) =>
+    `docker.io/istio/examples-bookinfo-${app}-${version}:${args.imageTag}`;
+  const perZone = args.zones.flatMap((zone) =>
+    (["details", "ratings", "productpage"] as const).map(
+      (app): WorkloadSpec => ({
+        name: `${app}-${zone}`,
+        app,
+        version: "v1",
+        zone,
+        serviceAccount: `bookinfo-${app}`,
+        image: image(app, "v1"),
+        serves: true,
+        env: { CLUSTER_NAME: zone },
+        volumes: app === "productpage" ? { tmp: "/tmp" } : {},
+      }),
+    ),
+  );
+  const reviews = (Object.entries(args.reviewsZones) as [ReviewsVersion, string][]).map(
+    ([version, zone]): WorkloadSpec => ({
+      name: `reviews-${version}`,
+      app: "reviews",
+      version,
+      zone,
+      serviceAccount: "bookinfo-reviews",
+      image: image("reviews", version),
+      serves: true,
+      env: { CLUSTER_NAME: zone, LOG_DIR: "/tmp/logs" },
+      volumes: { tmp: "/tmp", "wlp-output": "/opt/ibm/wlp/output" },
+    }),
+  );
+  const clients = args.zones.map(
+    (zone): WorkloadSpec => ({
+      name: `client-${zone}`,
+      app: "client",
+      version: "v1",
+      zone,
+      serviceAccount: "client",
+      image: args.clientImage,
+      serves: false,
+      env: { CLUSTER_NAME: zone },
+      volumes: {},
+      command: ["sleep", "infinity"],
+    }),
+  );
+  return [...perZone, ...reviews, ...clients];
+}
+
+/**
+ * The Deployment spec of a workload. Rollouts never take a zone's last ready pod away: a new pod
+ * must be ready (and stay so for `minReadySeconds`) before an old one goes, and an old one keeps
+ * serving through its preStop delay while the mesh learns it is leaving.
+ */
+export function deploymentSpec(
+  workload: WorkloadSpec,
+  mode: DataplaneMode,
+  replicas: number,
+): Resource["spec"] & object {
+  const labels = { app: workload.app, version: workload.version, zone: workload.zone };
+  return {
+    replicas,
+    selector: { matchLabels: labels },
+    minReadySeconds: 10,
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    template: {
+      metadata: {
+        labels,
+        annotations: {
+          [MODE_ANNOTATION]: mode,
+          // The proxy starts before and stops after the app, so neither end of a pod's life loses requests.
+          "sidecar.istio.io/nativeSidecar": "true",
+        },
+      },
+      spec: {
+        serviceAccountName: workload.serviceAccount,
+        terminationGracePeriodSeconds: 45,
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: [workload.zone] }] }],
+            },
+          },
+        },
+        containers: [
+          {
+            name: workload.app === "client" ? "client" : workload.app,
+            image: workload.image,
+            imagePullPolicy: "IfNotPresent",
+            command: workload.command,
+            env: Object.entries(workload.env).map(([name, value]) => ({ name, value })),
+            ports: workload.serves ? [{ name: "http", containerPort: BOOKINFO_PORT }] : undefined,
+            readinessProbe: workload.serves
+              ? { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 5, periodSeconds: 2, failureThreshold: 3 }
+              : undefined,
+            // Endpoint removal reaches every proxy and ztunnel later than SIGTERM reaches the pod.
+            lifecycle: { preStop: { exec: { command: ["sleep", "10"] } } },
+            resources: {
+              requests: workload.app === "reviews" ? { cpu: "50m", memory: "256Mi" } : { cpu: "10m", memory: "64Mi" },
+            },
+            volumeMounts: Object.entries(workload.volumes).map(([name, mountPath]) => ({ name, mountPath })),
+          },
+        ],
+        volumes: Object.keys(workload.volumes).map((name) => ({ name, emptyDir: {} })),
+      },
+    },
+  };
+}
+
+/**
+ * Bookinfo spread over zones, with a client per zone, enrolled in the mesh of the chosen mode.
+ *
+ * Enrolment follows Istio's migration order. Into ambient: ambient components ready → namespace
+ * labelled ambient → injection label removed → pods restarted. Back to sidecars: injection label
+ * added → pods restarted (a pod with a sidecar is never captured by ztunnel) → ambient label removed.
+ */
+export class Bookinfo extends pulumi.ComponentResource {
+  /** The Services by name. */
+  readonly services: Record<BookinfoService, kubernetes.core.v1.Service>;
+  /** Every Deployment by name. */
+  readonly deployments: Record<string, kubernetes.apps.v1.Deployment>;
+  /** The last step of enrolment; istiod waits for it on the way out of ambient. */
+  readonly enrolled: pulumi.Resource;
+
+  constructor(name: string, args: BookinfoArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-locality:bookinfo:Bookinfo", name, {}, opts);
+    const ns = args.namespace;
+    const labels = namespaceLabels(args.mode);
+    const leaving = pulumi.output(args.leavingAmbient);
+
+    const namespace = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, { parent: this });
+    const labelPatch = (role: string, patchLabels: Record<string, string>, dependsOn: pulumi.ResourceOptions["dependsOn"]) =>
+      new kubernetes.core.v1.NamespacePatch(
+        `${name}-${role}-label`,
+        { metadata: { name: ns, labels: patchLabels } },
+        { parent: this, dependsOn },
+      );
+
+    let injectionLabel: kubernetes.core.v1.NamespacePatch;
+    let ambientLabel: kubernetes.core.v1.NamespacePatch | undefined;
+    if (args.mode === "ambient") {
+      // ztunnel must be ready on every node before a namespace asks it to capture pods.
+      ambientLabel = labelPatch("ambient", labels.ambient, [namespace, ...args.meshReady]);
+      // While both labels are on, sidecars keep precedence; injection goes only once ambient is confirmed.
+      injectionLabel = labelPatch("injection", labels.injection, [ambientLabel]);
+    } else {
+      // Pods get sidecars only when istiod's webhook exists; on the way out of ambient istiod already runs.
+      injectionLabel = labelPatch(
+        "injection",
+        labels.injection,
+        leaving.apply((out): pulumi.Resource[] => (out ? [namespace] : [namespace, ...args.meshReady])),
+      );
+    }
+
+    const serviceAccounts = new Map<string, kubernetes.core.v1.ServiceAccount>();
+    const specs = workloadSpecs(args);
+    for (const sa of new Set(specs.map((w) => w.serviceAccount))) {
+      serviceAccounts.set(
+        sa,
+        new kubernetes.core.v1.ServiceAccount(`${name}-${sa}`, { metadata: { name: sa, namespace: ns } }, { parent: this, dependsOn: [namespace] }),
+      );
+    }
+
+    this.deployments = {};
+    for (const workload of specs) {
+      this.deployments[workload.name] = new kubernetes.apps.v1.Deployment(
+        `${name}-${workload.name}`,
+        {
+          metadata: { name: workload.name, namespace: ns, labels: { app: workload.app, version: workload.version } },
+          spec: deploymentSpec(workload, args.mode, args.replicasPerZone),
+        },
+        // Pods are (re)created only after the namespace labels of the mode are in place.
+        { parent: this, dependsOn: [injectionLabel, serviceAccounts.get(workload.serviceAccount)!] },
+      );
+    }
+
+    if (args.mode === "sidecar") {
+      // The ambient label goes only once every pod has its sidecar back (ztunnel skips such pods).
+      ambientLabel = labelPatch("ambient", labels.ambient, [namespace, ...Object.values(this.deployments)]);
+    }
+    this.enrolled = ambientLabel!;
+
+    this.services = Object.fromEntries(
+      BOOKINFO_SERVICES.map((service) => [
+        service,
+        new kubernetes.core.v1.Service(
+          `${name}-${service}`,
+          {
+            metadata: { name: service, namespace: ns, labels: { app: service, service } },
+            spec: {
+              selector: { app: service },
+              ports: [{ name: "http", port: BOOKINFO_PORT, targetPort: BOOKINFO_PORT }],
+            },
+          },
+          { parent: this, dependsOn: [namespace] },
+        ),
+      ]),
+    ) as Record<BookinfoService, kubernetes.core.v1.Service>;
+
+    if (args.ingress) {
+      const gatewayName = "bookinfo-gateway";
+      // Gateway and VirtualService are Istio CRDs, installed by the base chart.
+      const crdOpts = { parent: this, dependsOn: [namespace, args.crds] };
+      new kubernetes.apiextensions.CustomResource(
+        `${name}-gateway`,
+        {
+          apiVersion: "networking.istio.io/v1",
+          kind: "Gateway",
+          metadata: { name: gatewayName, namespace: ns },
+          spec: {
+            // The gateway chart labels its pods `istio: <release name without "istio-">`.
+            selector: { istio: "ingress" },
+            servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
+          },
+        },
+        crdOpts,
+      );
+      new kubernetes.apiextensions.CustomResource(
+        `${name}-routes`,
+        {
+          apiVersion: "networking.istio.io/v1",
+          kind: "VirtualService",
+          metadata: { name: "bookinfo", namespace: ns },
+          spec: {
+            hosts: ["*"],
+            gateways: [gatewayName],
+            http: [
+              {
+                match: [
+                  { uri: { exact: "/productpage" } },
+                  { uri: { prefix: "/static" } },
+                  { uri: { exact: "/login" } },
+                  { uri: { exact: "/logout" } },
+                  { uri: { prefix: "/api/v1/products" } },
+                ],
+                route: [{ destination: { host: "productpage", port: { number: BOOKINFO_PORT } } }],
+              },
+            ],
+          },
+        },
+        crdOpts,
+      );
+    }
+
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,151 @@
+import * as path from "path";
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DataplaneMode, IngressServiceType } from "../stacks/config";
+import { IstioChart, istioCharts } from "../stacks/modes";
+
+/** Pod-template annotation whose value is the mode: changing the mode restarts the pods that carry it. */
+export const MODE_ANNOTATION = "istio-locality.dev/dataplane-mode";
+
+export const ISTIO_NAMESPACE = "istio-system";
+export const INGRESS_NAMESPACE = "istio-ingress";
+
+/** Helm release names, as in Istio's Helm guide. */
+export const RELEASE_NAMES: Record<IstioChart, string> = {
+  base: "istio-base",
+  istiod: "istiod",
+  cni: "istio-cni",
+  ztunnel: "ztunnel",
+  gateway: "istio-ingress",
+};
+
+/** Where the charts come from: Istio's repository, or a local folder holding one folder per chart. */
+export type ChartSource = { repository: string } | { directory: string };
+
+export interface IstioArgs {
+  /** Which dataplane to install; ambient adds `cni` and `ztunnel` and the ambient profile on istiod. */
+  mode: DataplaneMode;
+  /** Istio version; it is both the chart version and the image tag. */
+  version: string;
+  /** Repository (default) or local chart folder (air-gapped). */
+  chartSource: ChartSource;
+  /** Image registry of Istio's images, such as `docker.io/istio`. */
+  hub: string;
+  /** Install the `gateway` chart as ingress gateway (in both modes). */
+  ingressGateway: boolean;
+  /** The gateway's Service type; `LoadBalancer` only where the cluster assigns external addresses. */
+  ingressServiceType: IngressServiceType;
+  /** `minikube` where the node runtime is Docker (its netns live under /var/run/docker/netns). */
+  cniPlatform?: "minikube";
+  /**
+   * Resources istiod waits for before it changes. Set while workloads leave ambient, so istiod
+   * keeps serving ztunnel until every pod has its sidecar back.
+   */
+  istiodAfter?: pulumi.Input<pulumi.Resource[]>;
+}
+
+/** The Helm values of one chart for a mode; pure, so tests read them without mocks. */
+export function istioValues(chart: IstioChart, args: Omit<IstioArgs, "chartSource" | "istiodAfter">): Record<string, unknown> {
+  // Charts from the git tag carry development images; the published charts set these same values.
+  const global = { hub: args.hub, tag: args.version };
+  const ambientProfile = args.mode === "ambient" ? { profile: "ambient" } : {};
+  switch (chart) {
+    case "base":
+      return {};
+    case "istiod":
+      return { ...ambientProfile, global };
+    case "cni":
+      return {
+        profile: "ambient",
+        global: { ...global, ...(args.cniPlatform ? { platform: args.cniPlatform } : {}) },
+      };
+    case "ztunnel":
+      return { hub: args.hub, tag: args.version, global };
+    case "gateway":
+      return {
+        service: { type: args.ingressServiceType },
+        // A new pod template picks up the proxy settings of the new mode (HBONE towards ambient pods).
+        podAnnotations: { [MODE_ANNOTATION]: args.mode },
+      };
+  }
+}
+
+/** The `chart` argument of a release for a chart source. */
+export function chartReference(chart: IstioChart, source: ChartSource): { chart: string; repositoryOpts?: { repo: string } } {
+  return "directory" in source
+    ? { chart: path.join(source.directory, chart) }
+    : { chart, repositoryOpts: { repo: source.repository } };
+}
+
+/**
+ * Istio installed from its Helm charts, one release per chart, in the documented order:
+ * base → istiod → (ambient) cni → ztunnel, and the ingress gateway after istiod.
+ */
+export class Istio extends pulumi.ComponentResource {
+  /** Names of the Helm releases this component installs. */
+  readonly releases: pulumi.Output<string[]>;
+  /** The `base` release: Istio's CRDs; custom resources wait for it. */
+  readonly crds: kubernetes.helm.v3.Release;
+  /** The `istiod` release: control plane and injection webhook. */
+  readonly istiod: kubernetes.helm.v3.Release;
+  /** What must be ready before a namespace joins the mesh in this mode. */
+  readonly meshReady: pulumi.Resource[];
+
+  constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-locality:istio:Istio", name, {}, opts);
+
+    const charts = istioCharts(args.mode, args.ingressGateway);
+    const systemNamespace = new kubernetes.core.v1.Namespace(
+      `${name}-system`,
+      { metadata: { name: ISTIO_NAMESPACE } },
+      { parent: this },
+    );
+
+    const release = (chart: IstioChart, namespace: string, dependsOn: pulumi.ResourceOptions["dependsOn"]) =>
+      new kubernetes.helm.v3.Release(
+        `${name}-${chart}`,
+        {
+          name: RELEASE_NAMES[chart],
+          ...chartReference(chart, args.chartSource),
+          version: args.version,
+          namespace,
+          values: istioValues(chart, args),
+          // Image pulls on a fresh minikube node take longer than Helm's default five minutes.
+          timeout: 900,
+        },
+        { parent: this, dependsOn },
+      );
+
+    // CRDs and cluster roles come first; every other chart relies on them.
+    this.crds = release("base", ISTIO_NAMESPACE, [systemNamespace]);
+    // istiod serves the webhook and the CA everything else needs; on the way out of ambient it waits.
+    this.istiod = release(
+      "istiod",
+      ISTIO_NAMESPACE,
+      pulumi.output(args.istiodAfter ?? []).apply((after) => [this.crds, ...after]),
+    );
+    this.meshReady = [this.istiod];
+
+    if (charts.includes("cni")) {
+      // The documented order installs the node agent after istiod.
+      const cni = release("cni", ISTIO_NAMESPACE, [this.istiod]);
+      // ztunnel turns ready only once it has synced from istiod and reached the CNI node agent.
+      const ztunnel = release("ztunnel", ISTIO_NAMESPACE, [this.istiod, cni]);
+      this.meshReady = [ztunnel];
+    }
+
+    if (charts.includes("gateway")) {
+      const ingressNamespace = new kubernetes.core.v1.Namespace(
+        `${name}-ingress`,
+        { metadata: { name: INGRESS_NAMESPACE } },
+        { parent: this },
+      );
+      // The gateway's image is `auto`: istiod's injection webhook must exist to fill it in.
+      const gateway = release("gateway", INGRESS_NAMESPACE, [ingressNamespace, this.istiod]);
+      this.meshReady = [...this.meshReady, gateway];
+    }
+
+    this.releases = pulumi.output(charts.map((chart) => RELEASE_NAMES[chart]));
+    this.registerOutputs({ releases: this.releases });
+  }
+}

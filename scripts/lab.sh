@@ -1,0 +1,463 @@
+#!/usr/bin/env bash
+# A real Kubernetes control plane for the "real API server" test tier, built and run offline:
+# kube-apiserver, kube-controller-manager and kube-scheduler from the Go module proxy, etcd, and
+# kwok faking three minikube-like nodes (nodes and pods turn Ready without a kubelet).
+#
+#   scripts/lab.sh build   build the binaries into the cache (cached; a warm run takes seconds)
+#   scripts/lab.sh start   start the cluster and its three nodes (a running cluster is left as is)
+#   scripts/lab.sh stop    delete the cluster and anything of it still running (always safe)
+#   scripts/lab.sh env     print export lines for KUBECONFIG, LAB_PROFILE, LAB_NODES, PATH
+#   scripts/lab.sh check   exit 0 only if every binary is built and reports its pinned version
+#
+# Environment: ISTIO_LOCALITY_CACHE (default ~/.cache/istio-locality), LAB_CLUSTER (kwokctl cluster
+# name), LAB_PROFILE (node name prefix, as minikube's profile), LAB_ETCD=debian (use Debian's
+# etcd-server 3.4 instead of building etcd 3.5, for when the module build is not possible).
+set -euo pipefail
+
+# Pins. The cache key hashes this table (and the Go version), so changing a pin builds anew.
+# K8S_COMMIT is the commit the v1.32.13 release binaries report; the module proxy does not carry it.
+readonly K8S_VERSION=v1.32.13
+readonly K8S_STAGING_VERSION=v0.32.13
+readonly K8S_COMMIT=6172d7357c6287643350a4fc7e048f24098f2a1b
+readonly ETCD_VERSION=v3.5.35
+readonly ETCD_DEBIAN_VERSION=3.4.23
+readonly KWOK_VERSION=v0.8.0
+
+readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
+readonly CLUSTER="${LAB_CLUSTER:-istio-locality-lab}"
+readonly PROFILE="${LAB_PROFILE:-istio-locality-lab}"
+readonly NODES=("$PROFILE" "$PROFILE-m02" "$PROFILE-m03")
+readonly ETCD_SOURCE="${LAB_ETCD:-module}"
+readonly KUBECONFIG_PATH="$ROOT/lab/kubeconfig"
+# kwokctl keeps clusters under its workdir; keeping it in the cache leaves ~/.kwok alone.
+readonly KWOK_WORKDIR_PATH="$ROOT/lab/kwok"
+readonly CLUSTER_DIR="$KWOK_WORKDIR_PATH/clusters/$CLUSTER"
+
+# Shared with the other toolchain scripts so each module is downloaded and compiled once.
+export GOMODCACHE="$ROOT/go/mod"
+export GOCACHE="$ROOT/go/build"
+# A dependency that needs a newer Go must fail here, not download a toolchain.
+export GOTOOLCHAIN=local
+export GOFLAGS=-mod=mod
+export CGO_ENABLED=0
+
+self="$(basename "$0")"
+current_step=""
+
+log() { printf '%s: %s\n' "$self" "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+on_exit() {
+  local rc=$?
+  if ((rc != 0)) && [[ -n $current_step ]]; then
+    log "failed during: $current_step (exit $rc); the error is printed above"
+  fi
+  if [[ -n ${scratch:-} ]]; then
+    rm -rf "$scratch"
+  fi
+}
+trap on_exit EXIT
+
+now_ms() {
+  local t=${EPOCHREALTIME/./}
+  echo $((t / 1000))
+}
+
+# Runs one step and reports its duration; a failure leaves current_step set for on_exit.
+step() {
+  local name=$1
+  shift
+  local t0
+  t0=$(now_ms)
+  current_step=$name
+  log "$name ..."
+  "$@"
+  local ms=$(($(now_ms) - t0))
+  log "$name: done in $((ms / 1000)).$(((ms % 1000) / 100))s"
+  current_step=""
+}
+
+lab_key() {
+  local go_version
+  go_version="$(go env GOVERSION)"
+  printf '%s\n' "$K8S_VERSION" "$K8S_STAGING_VERSION" "$K8S_COMMIT" "$ETCD_SOURCE" \
+    "$ETCD_VERSION" "$ETCD_DEBIAN_VERSION" "$KWOK_VERSION" "$go_version" |
+    sha256sum | cut -c1-12
+}
+
+bin_dir() { echo "$ROOT/lab/$(lab_key)/bin"; }
+
+# Prints "<binary> <expected output line> <version arguments...>" per binary, one per line.
+expectations() {
+  local k8s
+  for k8s in kube-apiserver kube-controller-manager kube-scheduler; do
+    echo "$k8s|Kubernetes $K8S_VERSION|--version"
+  done
+  echo "kubectl|Client Version: $K8S_VERSION|version --client"
+  if [[ $ETCD_SOURCE == debian ]]; then
+    echo "etcd|etcd Version: $ETCD_DEBIAN_VERSION|--version"
+  else
+    echo "etcd|etcd Version: ${ETCD_VERSION#v}|--version"
+  fi
+  echo "kwok|kwok version $KWOK_VERSION|--version"
+  echo "kwokctl|kwokctl version $KWOK_VERSION|--version"
+}
+
+# True when the binary exists and prints the expected line; why not goes to stderr when asked.
+binary_ok() {
+  local bin=$1 name=$2 want=$3 args=$4 verbose=${5:-}
+  local out
+  if [[ ! -x $bin/$name ]]; then
+    [[ -z $verbose ]] || log "$name: missing ($bin/$name)"
+    return 1
+  fi
+  # shellcheck disable=SC2086 # args is a fixed word list from expectations()
+  if ! out="$("$bin/$name" $args 2>&1)"; then
+    [[ -z $verbose ]] || log "$name: '$name $args' failed: $out"
+    return 1
+  fi
+  if ! grep -qF -- "$want" <<<"$out"; then
+    [[ -z $verbose ]] || log "$name: '$name $args' printed '${out//$'\n'/ }', expected '$want'"
+    return 1
+  fi
+}
+
+check_binaries() {
+  local verbose=${1:-} bin name want args failed=0
+  bin="$(bin_dir)"
+  while IFS='|' read -r name want args; do
+    binary_ok "$bin" "$name" "$want" "$args" "$verbose" || failed=1
+  done < <(expectations)
+  return "$failed"
+}
+
+module_dir() {
+  go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+}
+
+# A throwaway module outside the repo: the upstream go.mod files carry local replace directives,
+# which `go install pkg@version` refuses, and a wrapper also lets the output be named and moved.
+# Args: dir, module@version to require, go directive, extra go.mod text, main packages.
+write_wrapper() {
+  local dir=$1 require=$2 go_directive=$3 extra=$4
+  shift 4
+  mkdir -p "$dir"
+  {
+    printf 'module lab.invalid/%s\n\ngo %s\n\n' "$(basename "$dir")" "$go_directive"
+    printf 'require %s %s\n\n' "${require%@*}" "${require#*@}"
+    printf '%s\n' "$extra"
+  } >"$dir/go.mod"
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    printf '\t_ "%s"\n' "$@"
+    printf ')\n'
+  } >"$dir/tools.go"
+  (cd "$dir" && go mod tidy)
+}
+
+# Args: wrapper dir, output path, package, extra go build arguments.
+go_build() {
+  local dir=$1 out=$2 pkg=$3
+  shift 3
+  local tmp
+  tmp="$(dirname "$out")/.$(basename "$out").tmp.$$"
+  (cd "$dir" && go build -trimpath -o "$tmp" "$@" "$pkg")
+  mv -f "$tmp" "$out"
+}
+
+k8s_wrapper() {
+  local dir=$1 gomod godebug replaces
+  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')"
+  [[ -f $gomod ]] || die "go mod download printed no GoMod for k8s.io/kubernetes@$K8S_VERSION"
+  # The godebug lines keep upstream's runtime defaults; a dependency's go.mod is never consulted for them.
+  godebug="$(grep '^godebug ' "$gomod")"
+  # Each staging module is required at v0.0.0 with a local replace upstream; the published v0.32.N
+  # module takes its place, or resolution fails with "unknown revision v0.0.0".
+  replaces="$(awk -v v="$K8S_STAGING_VERSION" '$2 == "=>" && $3 ~ /^\.\/staging\/src\// { printf "replace %s => %s %s\n", $1, $1, v }' "$gomod")"
+  [[ -n $replaces ]] || die "no staging replaces found in $gomod"
+  log "k8s wrapper: $(wc -l <<<"$replaces") staging replaces at $K8S_STAGING_VERSION"
+  write_wrapper "$dir" "k8s.io/kubernetes@$K8S_VERSION" \
+    "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")" "$godebug"$'\n\n'"$replaces" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+k8s_ldflags() {
+  local build_date key value flags="-s -w"
+  # The release tag's time, not the build's, so rebuilds are byte-identical.
+  build_date="$(go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' "k8s.io/kubernetes@$K8S_VERSION")"
+  local minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  local -A vars=(
+    [gitVersion]=$K8S_VERSION [gitMajor]=1 [gitMinor]=$minor [gitCommit]=$K8S_COMMIT
+    [gitTreeState]=clean [buildDate]=$build_date
+  )
+  for key in "${!vars[@]}"; do
+    value=${vars[$key]}
+    flags+=" -X k8s.io/component-base/version.$key=$value -X k8s.io/client-go/pkg/version.$key=$value"
+  done
+  echo "$flags"
+}
+
+build_etcd() {
+  local bin=$1 wrapper=$scratch/etcd
+  if [[ $ETCD_SOURCE == debian ]]; then
+    if [[ ! -x /usr/bin/etcd ]]; then
+      step "apt-get install etcd-server" apt-get install -y --no-install-recommends etcd-server
+    fi
+    step "copy Debian etcd" install -m 0755 /usr/bin/etcd "$bin/.etcd.tmp.$$"
+    mv -f "$bin/.etcd.tmp.$$" "$bin/etcd"
+    return
+  fi
+  local go_directive
+  go_directive="$(go list -m -f '{{.GoVersion}}' "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
+  step "resolve etcd $ETCD_VERSION modules" write_wrapper "$wrapper" \
+    "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "$go_directive" "" go.etcd.io/etcd/server/v3
+  step "build etcd" go_build "$wrapper" "$bin/etcd" go.etcd.io/etcd/server/v3 -ldflags "-s -w"
+}
+
+build_kwok() {
+  local bin=$1 wrapper=$scratch/kwok go_directive name
+  go_directive="$(go list -m -f '{{.GoVersion}}' "sigs.k8s.io/kwok@$KWOK_VERSION")"
+  step "resolve kwok $KWOK_VERSION modules" write_wrapper "$wrapper" \
+    "sigs.k8s.io/kwok@$KWOK_VERSION" "$go_directive" "" \
+    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  for name in kwok kwokctl; do
+    step "build $name" go_build "$wrapper" "$bin/$name" "sigs.k8s.io/kwok/cmd/$name" \
+      -ldflags "-s -w"
+  done
+}
+
+# Args: bin dir, then the binaries to build.
+build_k8s() {
+  local bin=$1 wrapper=$scratch/k8s ldflags name
+  shift
+  step "resolve kubernetes $K8S_VERSION modules" k8s_wrapper "$wrapper"
+  ldflags="$(k8s_ldflags)"
+  for name in "$@"; do
+    step "build $name" go_build "$wrapper" "$bin/$name" "k8s.io/kubernetes/cmd/$name" \
+      -tags selinux,notest -ldflags "$ldflags"
+  done
+}
+
+lab_build() {
+  command -v go >/dev/null || die "go is not on PATH"
+  local bin name want args t0
+  t0=$(now_ms)
+  bin="$(bin_dir)"
+  mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
+  exec 9>"$ROOT/lab/.build.lock"
+  flock 9
+  local -a k8s_missing=() missing=()
+  while IFS='|' read -r name want args; do
+    if ! binary_ok "$bin" "$name" "$want" "$args"; then
+      missing+=("$name")
+      case $name in kube-* | kubectl) k8s_missing+=("$name") ;; esac
+    fi
+  done < <(expectations)
+  if ((${#missing[@]} == 0)); then
+    log "all binaries present and at their pinned versions in $bin ($(($(now_ms) - t0)) ms)"
+    return
+  fi
+  log "building ${missing[*]} into $bin (GOMODCACHE=$GOMODCACHE GOCACHE=$GOCACHE)"
+  scratch="$(mktemp -d "${TMPDIR:-/tmp}/istio-locality-lab.XXXXXX")"
+  [[ " ${missing[*]} " != *" etcd "* ]] || build_etcd "$bin"
+  [[ " ${missing[*]} " != *" kwok "* && " ${missing[*]} " != *" kwokctl "* ]] || build_kwok "$bin"
+  ((${#k8s_missing[@]} == 0)) || build_k8s "$bin" "${k8s_missing[@]}"
+  check_binaries verbose || die "binaries were built but do not report their pinned versions"
+  log "built ${missing[*]} in $((($(now_ms) - t0) / 1000))s; bin dir: $bin"
+}
+
+# The config kwokctl gets: loopback only (nothing else needs to reach a test cluster), and
+# admission webhooks off, because nothing behind a webhook Service runs in a kwok cluster; with
+# istiod's injector (failurePolicy Fail) on, no pod in an injected namespace could be created.
+kwokctl_config() {
+  cat <<'EOF'
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  bindAddress: 127.0.0.1
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - key: disable-admission-plugins
+    value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook
+EOF
+}
+
+# Minikube's node names and minikube-like capacity, but no topology labels: labelling the nodes
+# is part of what the program under test does. Each node gets its own pod CIDR, so kwok hands out
+# pod IPs per node as a CNI would.
+nodes_manifest() {
+  local i
+  for i in "${!NODES[@]}"; do
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: ${NODES[$i]}
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    beta.kubernetes.io/arch: amd64
+    beta.kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: ${NODES[$i]}
+    kubernetes.io/os: linux
+    minikube.k8s.io/name: $PROFILE
+    minikube.k8s.io/primary: "$([[ $i == 0 ]] && echo true || echo false)"
+spec:
+  podCIDR: 10.244.$i.0/24
+  podCIDRs:
+  - 10.244.$i.0/24
+status:
+  allocatable:
+    cpu: "2"
+    ephemeral-storage: 17Gi
+    memory: 4Gi
+    pods: "110"
+  capacity:
+    cpu: "2"
+    ephemeral-storage: 17Gi
+    memory: 4Gi
+    pods: "110"
+  nodeInfo:
+    architecture: amd64
+    containerRuntimeVersion: kwok-$KWOK_VERSION
+    kernelVersion: kwok-$KWOK_VERSION
+    kubeProxyVersion: $K8S_VERSION
+    kubeletVersion: $K8S_VERSION
+    operatingSystem: linux
+    osImage: kwok
+EOF
+  done
+}
+
+# Polls until the command succeeds; prints its last output on timeout.
+wait_for() {
+  local what=$1 seconds=$2 out
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until out="$("$@" 2>&1)"; do
+    if ((SECONDS >= deadline)); then
+      die "timed out after ${seconds}s waiting for $what: $out"
+    fi
+    sleep 0.5
+  done
+}
+
+lab_start() {
+  local bin t0 cfg
+  t0=$(now_ms)
+  bin="$(bin_dir)"
+  check_binaries verbose || die "lab binaries are missing or wrong; run: scripts/lab.sh build"
+  mkdir -p "$ROOT/lab"
+  exec 9>"$ROOT/lab/.cluster.lock"
+  flock 9
+  export PATH="$bin:$PATH" KWOK_WORKDIR="$KWOK_WORKDIR_PATH" KWOK_KUBE_VERSION="$K8S_VERSION"
+  cfg="$ROOT/lab/kwokctl.yaml"
+  kwokctl_config >"$cfg.tmp.$$"
+  mv -f "$cfg.tmp.$$" "$cfg"
+  # An empty --kubeconfig keeps kwokctl from editing ~/.kube/config; the lab has its own file.
+  step "kwokctl create cluster $CLUSTER" kwokctl --config "$cfg" create cluster \
+    --name "$CLUSTER" --runtime binary --kubeconfig= \
+    --etcd-binary "$bin/etcd" \
+    --kube-apiserver-binary "$bin/kube-apiserver" \
+    --kube-controller-manager-binary "$bin/kube-controller-manager" \
+    --kube-scheduler-binary "$bin/kube-scheduler" \
+    --kwok-controller-binary "$bin/kwok"
+  kwokctl get kubeconfig --name "$CLUSTER" >"$KUBECONFIG_PATH.tmp.$$"
+  mv -f "$KUBECONFIG_PATH.tmp.$$" "$KUBECONFIG_PATH"
+  export KUBECONFIG="$KUBECONFIG_PATH"
+  step "wait for the API server" wait_for "kube-apiserver /readyz" 60 kubectl get --raw /readyz
+  step "create nodes ${NODES[*]}" kubectl apply --server-side --field-manager=lab.sh -f - < <(nodes_manifest)
+  step "wait for nodes Ready" wait_for "nodes Ready" 60 \
+    kubectl wait --for=condition=Ready --timeout=5s node "${NODES[@]}"
+  # Pods are refused until the namespace's default ServiceAccount exists.
+  step "wait for the default ServiceAccount" wait_for "serviceaccount default/default" 60 \
+    kubectl get serviceaccount default --namespace default
+  log "lab $CLUSTER ready in $((($(now_ms) - t0) / 1000))s"
+  echo "$KUBECONFIG_PATH"
+}
+
+# Processes whose command line names this cluster's directory: kwokctl's own components, found even
+# when its state files are gone.
+cluster_pids() {
+  local f pid
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}
+    pid=${pid%/cmdline}
+    [[ $pid != "$$" ]] || continue
+    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$CLUSTER_DIR/"; then
+      echo "$pid"
+    fi
+  done
+}
+
+lab_stop() {
+  local bin pids pid
+  bin="$(bin_dir)"
+  mkdir -p "$ROOT/lab"
+  exec 9>"$ROOT/lab/.cluster.lock"
+  flock 9
+  if [[ -d $CLUSTER_DIR ]]; then
+    if [[ -x $bin/kwokctl ]]; then
+      # kwokctl insists on a kubeconfig to drop the context from; the lab's own file is removed below.
+      step "kwokctl delete cluster $CLUSTER" env KWOK_WORKDIR="$KWOK_WORKDIR_PATH" PATH="$bin:$PATH" \
+        kwokctl delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_PATH"
+    else
+      log "kwokctl is not built; removing $CLUSTER_DIR by hand"
+    fi
+  fi
+  mapfile -t pids < <(cluster_pids)
+  if ((${#pids[@]} > 0)); then
+    log "stopping leftover processes of $CLUSTER: ${pids[*]}"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      mapfile -t pids < <(cluster_pids)
+      ((${#pids[@]} > 0)) || break
+      sleep 0.1
+    done
+    if ((${#pids[@]} > 0)); then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
+  fi
+  rm -rf "$CLUSTER_DIR"
+  rm -f "$KUBECONFIG_PATH"
+  log "lab $CLUSTER stopped"
+}
+
+lab_env() {
+  local bin nodes
+  bin="$(bin_dir)"
+  nodes="$(IFS=,; echo "${NODES[*]}")"
+  printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_PATH"
+  printf 'export LAB_CLUSTER=%q\n' "$CLUSTER"
+  printf 'export LAB_PROFILE=%q\n' "$PROFILE"
+  printf 'export LAB_NODES=%q\n' "$nodes"
+  printf 'export PATH=%q:"$PATH"\n' "$bin"
+}
+
+main() {
+  case "${1:-}" in
+    build) lab_build ;;
+    start) lab_start ;;
+    stop) lab_stop ;;
+    env) lab_env ;;
+    check)
+      check_binaries verbose || exit 1
+      log "ok: $(bin_dir)"
+      ;;
+    *)
+      echo "usage: $self build|start|stop|env|check" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,391 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** How workloads join the mesh: an Envoy sidecar per pod, or the per-node ztunnel. */
+export type DataplaneMode = "sidecar" | "ambient";
+/** The one locality intent; `stacks/modes.ts` renders it for the dataplane in force. */
+export type LocalityIntent = "strict" | "failover" | "off";
+export type ClusterProvider = "minikube" | "existing";
+export type MinikubeDriver = "podman" | "docker";
+export type ContainerRuntime = "cri-o" | "containerd" | "docker";
+export type IngressServiceType = "NodePort" | "ClusterIP" | "LoadBalancer";
+export type ReviewsVersion = "v1" | "v2" | "v3";
+
+export const DATAPLANE_MODES: readonly DataplaneMode[] = ["sidecar", "ambient"];
+export const LOCALITY_INTENTS: readonly LocalityIntent[] = ["strict", "failover", "off"];
+export const REVIEWS_VERSIONS: readonly ReviewsVersion[] = ["v1", "v2", "v3"];
+
+/** Where the cluster comes from and how its nodes map to zones. */
+export interface ClusterConfig {
+  provider: ClusterProvider;
+  /** minikube profile; also the prefix of its node names. */
+  profile: string;
+  nodes: number;
+  cpus: number;
+  memoryMb: number;
+  driver: MinikubeDriver;
+  /** The runtime inside the minikube nodes; it decides Istio CNI's netns path. */
+  containerRuntime: ContainerRuntime;
+  /** minikube's Kubernetes version; for `existing`, the version the cluster runs. */
+  kubernetesVersion: string;
+  /** `existing` only: path of the kubeconfig to use (never the machine's default). */
+  kubeconfig?: string;
+  /** `existing` only: the context in that kubeconfig. */
+  context?: string;
+  /** Node name → zone to label, or `labelled` when the nodes already carry zone labels. */
+  nodeZones: Record<string, string> | "labelled";
+  /** The `topology.kubernetes.io/region` every labelled node shares. */
+  region: string;
+}
+
+export interface IstioConfig {
+  version: string;
+  chartRepository: string;
+  /** A local folder holding the `base`, `istiod`, `cni`, `ztunnel` and `gateway` charts (air-gapped installs). */
+  chartDirectory?: string;
+  /** Image registry of Istio's own images. */
+  hub: string;
+  ingressGateway: boolean;
+  ingressServiceType: IngressServiceType;
+}
+
+export interface BookinfoConfig {
+  namespace: string;
+  imageTag: string;
+  replicasPerZone: number;
+  reviewsZones: Record<ReviewsVersion, string>;
+  clientImage: string;
+}
+
+/** The validated configuration of one stack. */
+export interface StackConfig {
+  stack: string;
+  dataplaneMode: DataplaneMode;
+  locality: LocalityIntent;
+  zones: string[];
+  cluster: ClusterConfig;
+  istio: IstioConfig;
+  bookinfo: BookinfoConfig;
+}
+
+/** Raw values as they come out of Pulumi config, before validation. */
+export interface RawConfig {
+  dataplaneMode?: unknown;
+  locality?: unknown;
+  zones?: unknown;
+  cluster?: unknown;
+  istio?: unknown;
+  bookinfo?: unknown;
+}
+
+const NAMESPACE = "istio-locality";
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KUBERNETES_VERSION = /^v(\d+)\.(\d+)\.(\d+)$/;
+const ISTIO_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+
+/** The first Kubernetes minor with `spec.trafficDistribution` on by default (beta). */
+export const TRAFFIC_DISTRIBUTION_MIN_MINOR = 31;
+
+/** Defaults; they repeat `Pulumi.yaml` because mocks and the automation API do not see project defaults. */
+export const DEFAULTS = {
+  dataplaneMode: "sidecar" as DataplaneMode,
+  locality: "strict" as LocalityIntent,
+  zones: ["zone-a", "zone-b", "zone-c"],
+  cluster: {
+    provider: "minikube" as ClusterProvider,
+    nodes: 3,
+    cpus: 2,
+    memoryMb: 4096,
+    driver: "podman" as MinikubeDriver,
+    kubernetesVersion: "v1.32.0",
+    region: "region-1",
+  },
+  istio: {
+    version: "1.26.6",
+    chartRepository: "https://istio-release.storage.googleapis.com/charts",
+    hub: "docker.io/istio",
+    ingressGateway: true,
+    ingressServiceType: "NodePort" as IngressServiceType,
+  },
+  bookinfo: {
+    namespace: "bookinfo",
+    imageTag: "1.20.2",
+    replicasPerZone: 1,
+    clientImage: "curlimages/curl:8.16.0",
+  },
+};
+
+/** Thrown for invalid configuration; Pulumi prints a RunError's message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const show = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
+const oneOf = (values: readonly string[]): string => {
+  const quoted = values.map((v) => `\`${v}\``);
+  return quoted.length === 2 ? `${quoted[0]} or ${quoted[1]}` : `one of ${quoted.join(", ")}`;
+};
+
+/** The minikube runtime the program assumes when none is set: minikube's advice per driver. */
+export function defaultContainerRuntime(driver: MinikubeDriver): ContainerRuntime {
+  return driver === "podman" ? "cri-o" : "docker";
+}
+
+/** minikube's node names: the profile, then `<profile>-m02`, `<profile>-m03`, … */
+export function minikubeNodeNames(profile: string, nodes: number): string[] {
+  return Array.from({ length: nodes }, (_, i) => (i === 0 ? profile : `${profile}-m${String(i + 1).padStart(2, "0")}`));
+}
+
+/** Node i carries zone i mod N, so every zone gets a node when there are at least as many nodes as zones. */
+export function defaultNodeZones(nodeNames: string[], zones: string[]): Record<string, string> {
+  return Object.fromEntries(nodeNames.map((node, i) => [node, zones[i % zones.length]]));
+}
+
+/** Version i lives in zone i mod N, as in the seed (v1→zone-a, v2→zone-b, v3→zone-c). */
+export function defaultReviewsZones(zones: string[]): Record<ReviewsVersion, string> {
+  return Object.fromEntries(REVIEWS_VERSIONS.map((v, i) => [v, zones[i % zones.length]])) as Record<
+    ReviewsVersion,
+    string
+  >;
+}
+
+/** Parses `v1.32.0` into numbers; undefined when malformed. */
+export function parseKubernetesVersion(version: string): { major: number; minor: number } | undefined {
+  const match = KUBERNETES_VERSION.exec(version);
+  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
+}
+
+/** Whether the API server keeps `spec.trafficDistribution` (the field is dropped while its gate is off). */
+export function supportsTrafficDistribution(kubernetesVersion: string): boolean {
+  const parsed = parseKubernetesVersion(kubernetesVersion);
+  return parsed !== undefined && (parsed.major > 1 || parsed.minor >= TRAFFIC_DISTRIBUTION_MIN_MINOR);
+}
+
+/** Collects every problem, so one run of `pulumi preview` names them all. */
+class Reader {
+  readonly problems: string[] = [];
+
+  problem(key: string, value: unknown, expected: string): void {
+    this.problems.push(`\`${NAMESPACE}:${key}\` is \`${show(value)}\`; expected ${expected}`);
+  }
+
+  object(key: string, value: unknown): Record<string, unknown> {
+    if (value === undefined) return {};
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
+    }
+    this.problem(key, value, "an object");
+    return {};
+  }
+
+  choice<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
+    if (value === undefined) return fallback;
+    if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+    this.problem(key, value, oneOf(allowed));
+    return fallback;
+  }
+
+  string(key: string, value: unknown, fallback: string, pattern?: RegExp, expected?: string): string {
+    if (value === undefined) return fallback;
+    if (typeof value === "string" && value !== "" && (!pattern || pattern.test(value))) return value;
+    this.problem(key, value, expected ?? "a non-empty string");
+    return fallback;
+  }
+
+  optionalString(key: string, value: unknown): string | undefined {
+    if (value === undefined || value === "") return undefined;
+    if (typeof value === "string") return value;
+    this.problem(key, value, "a string");
+    return undefined;
+  }
+
+  integer(key: string, value: unknown, fallback: number, min: number, max: number): number {
+    if (value === undefined) return fallback;
+    const parsed = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof parsed === "number" && Number.isInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    this.problem(key, value, `an integer from ${min} to ${max}`);
+    return fallback;
+  }
+
+  boolean(key: string, value: unknown, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value === "boolean") return value;
+    if (value === "true" || value === "false") return value === "true";
+    this.problem(key, value, "`true` or `false`");
+    return fallback;
+  }
+}
+
+function readZones(r: Reader, value: unknown): string[] {
+  if (value === undefined) return [...DEFAULTS.zones];
+  if (!Array.isArray(value) || value.length === 0) {
+    r.problem("zones", value, "a non-empty list of zone names");
+    return [...DEFAULTS.zones];
+  }
+  const zones: string[] = [];
+  for (const zone of value) {
+    if (typeof zone !== "string" || !LABEL_VALUE.test(zone) || zone.length > 63) {
+      r.problem("zones", value, `zone names that are Kubernetes label values; \`${show(zone)}\` is not`);
+    } else if (zones.includes(zone)) {
+      r.problem("zones", value, `distinct zone names; \`${zone}\` appears twice`);
+    } else {
+      zones.push(zone);
+    }
+  }
+  return zones;
+}
+
+function readNodeZones(
+  r: Reader,
+  value: unknown,
+  zones: string[],
+  fallback: Record<string, string> | "labelled",
+): Record<string, string> | "labelled" {
+  if (value === undefined) return fallback;
+  if (value === "labelled") return value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    r.problem("cluster.nodeZones", value, "`labelled` or a map of node name to zone");
+    return fallback;
+  }
+  const map: Record<string, string> = {};
+  for (const [node, zone] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof zone !== "string" || !zones.includes(zone)) {
+      r.problem(`cluster.nodeZones.${node}`, zone, `one of the zones (${oneOf(zones)})`);
+    } else {
+      map[node] = zone;
+    }
+  }
+  return map;
+}
+
+function readReviewsZones(r: Reader, value: unknown, zones: string[]): Record<ReviewsVersion, string> {
+  const result = defaultReviewsZones(zones);
+  const raw = r.object("bookinfo.reviewsZones", value);
+  for (const [version, zone] of Object.entries(raw)) {
+    if (!(REVIEWS_VERSIONS as readonly string[]).includes(version)) {
+      r.problem(`bookinfo.reviewsZones.${version}`, zone, `a key among ${oneOf(REVIEWS_VERSIONS)}`);
+    } else if (typeof zone !== "string" || !zones.includes(zone)) {
+      r.problem(`bookinfo.reviewsZones.${version}`, zone, `one of the zones (${oneOf(zones)})`);
+    } else {
+      result[version as ReviewsVersion] = zone;
+    }
+  }
+  return result;
+}
+
+/**
+ * Validates raw configuration and fills in defaults. Throws one {@link ConfigError} naming every
+ * bad key, its value and what is allowed, before any resource is declared.
+ */
+export function parseConfig(raw: RawConfig, stack: string): StackConfig {
+  const r = new Reader();
+  const dataplaneMode = r.choice("dataplaneMode", raw.dataplaneMode, DATAPLANE_MODES, DEFAULTS.dataplaneMode);
+  const locality = r.choice("locality", raw.locality, LOCALITY_INTENTS, DEFAULTS.locality);
+  const zones = readZones(r, raw.zones);
+
+  const c = r.object("cluster", raw.cluster);
+  const provider = r.choice<ClusterProvider>("cluster.provider", c.provider, ["minikube", "existing"], "minikube");
+  const profile = r.string(
+    "cluster.profile",
+    c.profile,
+    `istio-locality-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"),
+    DNS_LABEL,
+    "a DNS label (lowercase letters, digits and `-`)",
+  );
+  const nodes = r.integer("cluster.nodes", c.nodes, DEFAULTS.cluster.nodes, 1, 20);
+  const driver = r.choice<MinikubeDriver>("cluster.driver", c.driver, ["podman", "docker"], DEFAULTS.cluster.driver);
+  const kubernetesVersion = r.string(
+    "cluster.kubernetesVersion",
+    c.kubernetesVersion,
+    DEFAULTS.cluster.kubernetesVersion,
+    KUBERNETES_VERSION,
+    "a Kubernetes version such as `v1.32.0`",
+  );
+  const kubeconfig = r.optionalString("cluster.kubeconfig", c.kubeconfig);
+  const defaultZonesOfNodes =
+    provider === "minikube" ? defaultNodeZones(minikubeNodeNames(profile, nodes), zones) : "labelled";
+  const cluster: ClusterConfig = {
+    provider,
+    profile,
+    nodes,
+    cpus: r.integer("cluster.cpus", c.cpus, DEFAULTS.cluster.cpus, 2, 64),
+    memoryMb: r.integer("cluster.memoryMb", c.memoryMb, DEFAULTS.cluster.memoryMb, 1800, 262144),
+    driver,
+    containerRuntime: r.choice<ContainerRuntime>(
+      "cluster.containerRuntime",
+      c.containerRuntime,
+      ["cri-o", "containerd", "docker"],
+      defaultContainerRuntime(driver),
+    ),
+    kubernetesVersion,
+    kubeconfig,
+    context: r.optionalString("cluster.context", c.context),
+    nodeZones: readNodeZones(r, c.nodeZones, zones, defaultZonesOfNodes),
+    region: r.string("cluster.region", c.region, DEFAULTS.cluster.region, LABEL_VALUE, "a Kubernetes label value"),
+  };
+
+  const i = r.object("istio", raw.istio);
+  const istio: IstioConfig = {
+    version: r.string("istio.version", i.version, DEFAULTS.istio.version, ISTIO_VERSION, "an Istio version such as `1.26.6`"),
+    chartRepository: r.string("istio.chartRepository", i.chartRepository, DEFAULTS.istio.chartRepository),
+    chartDirectory: r.optionalString("istio.chartDirectory", i.chartDirectory),
+    hub: r.string("istio.hub", i.hub, DEFAULTS.istio.hub),
+    ingressGateway: r.boolean("istio.ingressGateway", i.ingressGateway, DEFAULTS.istio.ingressGateway),
+    ingressServiceType: r.choice<IngressServiceType>(
+      "istio.ingressServiceType",
+      i.ingressServiceType,
+      ["NodePort", "ClusterIP", "LoadBalancer"],
+      DEFAULTS.istio.ingressServiceType,
+    ),
+  };
+
+  const b = r.object("bookinfo", raw.bookinfo);
+  const bookinfo: BookinfoConfig = {
+    namespace: r.string("bookinfo.namespace", b.namespace, DEFAULTS.bookinfo.namespace, DNS_LABEL, "a DNS label"),
+    imageTag: r.string("bookinfo.imageTag", b.imageTag, DEFAULTS.bookinfo.imageTag, LABEL_VALUE, "an image tag"),
+    replicasPerZone: r.integer("bookinfo.replicasPerZone", b.replicasPerZone, DEFAULTS.bookinfo.replicasPerZone, 1, 10),
+    reviewsZones: readReviewsZones(r, b.reviewsZones, zones),
+    clientImage: r.string("bookinfo.clientImage", b.clientImage, DEFAULTS.bookinfo.clientImage),
+  };
+
+  if (provider === "minikube" && zones.length > nodes) {
+    r.problem("zones", zones, `at most ${nodes} zones, one per minikube node (\`cluster.nodes\` is ${nodes})`);
+  }
+  if (provider === "existing" && kubeconfig === undefined) {
+    r.problem("cluster.kubeconfig", c.kubeconfig, "the path of a kubeconfig when `cluster.provider` is `existing`");
+  }
+  if (provider === "minikube" && c.nodeZones !== undefined) {
+    r.problem("cluster.nodeZones", c.nodeZones, "no value with minikube: node i carries zone i mod N");
+  }
+  if (
+    dataplaneMode === "ambient" &&
+    locality !== "off" &&
+    KUBERNETES_VERSION.test(kubernetesVersion) &&
+    !supportsTrafficDistribution(kubernetesVersion)
+  ) {
+    r.problem(
+      "cluster.kubernetesVersion",
+      kubernetesVersion,
+      `v1.${TRAFFIC_DISTRIBUTION_MIN_MINOR} or newer: ambient locality needs Service \`spec.trafficDistribution\` (beta and on by default from v1.${TRAFFIC_DISTRIBUTION_MIN_MINOR}); or set \`locality\` to \`off\``,
+    );
+  }
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return { stack, dataplaneMode, locality, zones, cluster, istio, bookinfo };
+}
+
+/** Reads this stack's configuration from Pulumi config and validates it. */
+export function loadConfig(): StackConfig {
+  const config = new pulumi.Config(NAMESPACE);
+  const raw: RawConfig = {
+    dataplaneMode: config.get("dataplaneMode"),
+    locality: config.get("locality"),
+    zones: config.getObject<unknown>("zones"),
+    cluster: config.getObject<unknown>("cluster"),
+    istio: config.getObject<unknown>("istio"),
+    bookinfo: config.getObject<unknown>("bookinfo"),
+  };
+  return parseConfig(raw, pulumi.getStack());
+}
