@@ -9,7 +9,12 @@ import { cniPlatform, localityPlan, zonesWithoutReviews } from "./stacks/modes";
 import { productpageCommand } from "./stacks/outputs";
 
 const config = loadConfig();
-const plan = localityPlan(config.dataplaneMode, config.locality, config.cluster.kubernetesVersion, zonesWithoutReviews(config));
+const plan = localityPlan(
+  config.dataplaneMode,
+  config.locality,
+  config.cluster.kubernetesVersion,
+  zonesWithoutReviews(config),
+);
 const previousMode = previousDataplaneMode();
 const leavingAmbient = previousMode.apply((mode) => mode === "ambient" && config.dataplaneMode === "sidecar");
 
@@ -39,10 +44,12 @@ const istio = new Istio(
     ingressGateway: config.istio.ingressGateway,
     ingressServiceType: config.istio.ingressServiceType,
     cniPlatform: cniPlatform(config),
-    istiodAfter: leavingAmbient.apply((leaving): Promise<pulumi.Resource[]> => (leaving ? enrolled : Promise.resolve([]))),
+    after: cluster.zoneLabels,
+    istiodAfter: leavingAmbient.apply((leaving): Promise<pulumi.Resource[]> =>
+      leaving ? enrolled : Promise.resolve([]),
+    ),
   },
-  // Proxies read their node's locality when they connect, so zones are labelled first.
-  { providers, dependsOn: cluster.zoneLabels },
+  { providers },
 );
 
 const bookinfo = new Bookinfo(
@@ -91,4 +98,8 @@ export const clientImage = config.bookinfo.clientImage;
 export const migration = previousMode.apply((previous) =>
   previous && previous !== config.dataplaneMode ? `${previous} → ${config.dataplaneMode}` : "none",
 );
-export const productpage = productpageCommand(config, config.istio.ingressGateway ? RELEASE_NAMES.gateway : undefined, INGRESS_NAMESPACE);
+export const productpage = productpageCommand(
+  config,
+  config.istio.ingressGateway ? RELEASE_NAMES.gateway : undefined,
+  INGRESS_NAMESPACE,
+);

@@ -53,23 +53,23 @@ export interface WorkloadSpec {
 }
 
 /** Every Deployment: details, ratings, productpage and a client per zone, reviews per version. */
-export function workloadSpecs(args: Pick<BookinfoArgs, "zones" | "imageTag" | "reviewsZones" | "clientImage">): WorkloadSpec[] {
+export function workloadSpecs(
+  args: Pick<BookinfoArgs, "zones" | "imageTag" | "reviewsZones" | "clientImage">,
+): WorkloadSpec[] {
   const image = (app: string, version: string) =>
     `docker.io/istio/examples-bookinfo-${app}-${version}:${args.imageTag}`;
   const perZone = args.zones.flatMap((zone) =>
-    (["details", "ratings", "productpage"] as const).map(
-      (app): WorkloadSpec => ({
-        name: `${app}-${zone}`,
-        app,
-        version: "v1",
-        zone,
-        serviceAccount: `bookinfo-${app}`,
-        image: image(app, "v1"),
-        serves: true,
-        env: { CLUSTER_NAME: zone },
-        volumes: app === "productpage" ? { tmp: "/tmp" } : {},
-      }),
-    ),
+    (["details", "ratings", "productpage"] as const).map((app): WorkloadSpec => ({
+      name: `${app}-${zone}`,
+      app,
+      version: "v1",
+      zone,
+      serviceAccount: `bookinfo-${app}`,
+      image: image(app, "v1"),
+      serves: true,
+      env: { CLUSTER_NAME: zone },
+      volumes: app === "productpage" ? { tmp: "/tmp" } : {},
+    })),
   );
   const reviews = (Object.entries(args.reviewsZones) as [ReviewsVersion, string][]).map(
     ([version, zone]): WorkloadSpec => ({
@@ -84,20 +84,18 @@ export function workloadSpecs(args: Pick<BookinfoArgs, "zones" | "imageTag" | "r
       volumes: { tmp: "/tmp", "wlp-output": "/opt/ibm/wlp/output" },
     }),
   );
-  const clients = args.zones.map(
-    (zone): WorkloadSpec => ({
-      name: `client-${zone}`,
-      app: "client",
-      version: "v1",
-      zone,
-      serviceAccount: "client",
-      image: args.clientImage,
-      serves: false,
-      env: { CLUSTER_NAME: zone },
-      volumes: {},
-      command: ["sleep", "infinity"],
-    }),
-  );
+  const clients = args.zones.map((zone): WorkloadSpec => ({
+    name: `client-${zone}`,
+    app: "client",
+    version: "v1",
+    zone,
+    serviceAccount: "client",
+    image: args.clientImage,
+    serves: false,
+    env: { CLUSTER_NAME: zone },
+    volumes: {},
+    command: ["sleep", "infinity"],
+  }));
   return [...perZone, ...reviews, ...clients];
 }
 
@@ -132,7 +130,9 @@ export function deploymentSpec(
         affinity: {
           nodeAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: {
-              nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: [workload.zone] }] }],
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: [workload.zone] }] },
+              ],
             },
           },
         },
@@ -145,12 +145,18 @@ export function deploymentSpec(
             env: Object.entries(workload.env).map(([name, value]) => ({ name, value })),
             ports: workload.serves ? [{ name: "http", containerPort: BOOKINFO_PORT }] : undefined,
             readinessProbe: workload.serves
-              ? { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 5, periodSeconds: 2, failureThreshold: 3 }
+              ? {
+                  httpGet: { path: "/health", port: "http" },
+                  initialDelaySeconds: 5,
+                  periodSeconds: 2,
+                  failureThreshold: 3,
+                }
               : undefined,
             // Endpoint removal reaches every proxy and ztunnel later than SIGTERM reaches the pod.
             lifecycle: { preStop: { exec: { command: ["sleep", "10"] } } },
             resources: {
-              requests: workload.app === "reviews" ? { cpu: "50m", memory: "256Mi" } : { cpu: "10m", memory: "64Mi" },
+              requests:
+                workload.app === "reviews" ? { cpu: "50m", memory: "256Mi" } : { cpu: "10m", memory: "64Mi" },
             },
             volumeMounts: Object.entries(workload.volumes).map(([name, mountPath]) => ({ name, mountPath })),
           },
@@ -182,8 +188,16 @@ export class Bookinfo extends pulumi.ComponentResource {
     const labels = namespaceLabels(args.mode);
     const leaving = pulumi.output(args.leavingAmbient);
 
-    const namespace = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, { parent: this });
-    const labelPatch = (role: string, patchLabels: Record<string, string>, dependsOn: pulumi.ResourceOptions["dependsOn"]) =>
+    const namespace = new kubernetes.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: ns } },
+      { parent: this },
+    );
+    const labelPatch = (
+      role: string,
+      patchLabels: Record<string, string>,
+      dependsOn: pulumi.ResourceOptions["dependsOn"],
+    ) =>
       new kubernetes.core.v1.NamespacePatch(
         `${name}-${role}-label`,
         { metadata: { name: ns, labels: patchLabels } },
@@ -211,7 +225,11 @@ export class Bookinfo extends pulumi.ComponentResource {
     for (const sa of new Set(specs.map((w) => w.serviceAccount))) {
       serviceAccounts.set(
         sa,
-        new kubernetes.core.v1.ServiceAccount(`${name}-${sa}`, { metadata: { name: sa, namespace: ns } }, { parent: this, dependsOn: [namespace] }),
+        new kubernetes.core.v1.ServiceAccount(
+          `${name}-${sa}`,
+          { metadata: { name: sa, namespace: ns } },
+          { parent: this, dependsOn: [namespace] },
+        ),
       );
     }
 
@@ -220,7 +238,11 @@ export class Bookinfo extends pulumi.ComponentResource {
       this.deployments[workload.name] = new kubernetes.apps.v1.Deployment(
         `${name}-${workload.name}`,
         {
-          metadata: { name: workload.name, namespace: ns, labels: { app: workload.app, version: workload.version } },
+          metadata: {
+            name: workload.name,
+            namespace: ns,
+            labels: { app: workload.app, version: workload.version },
+          },
           spec: deploymentSpec(workload, args.mode, args.replicasPerZone),
         },
         // Pods are (re)created only after the namespace labels of the mode are in place.

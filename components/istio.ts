@@ -42,10 +42,15 @@ export interface IstioArgs {
    * keeps serving ztunnel until every pod has its sidecar back.
    */
   istiodAfter?: pulumi.Input<pulumi.Resource[]>;
+  /** Resources everything of Istio waits for: proxies read their node's zone label when they connect. */
+  after: pulumi.Resource[];
 }
 
 /** The Helm values of one chart for a mode; pure, so tests read them without mocks. */
-export function istioValues(chart: IstioChart, args: Omit<IstioArgs, "chartSource" | "istiodAfter">): Record<string, unknown> {
+export function istioValues(
+  chart: IstioChart,
+  args: Omit<IstioArgs, "chartSource" | "istiodAfter" | "after">,
+): Record<string, unknown> {
   // Charts from the git tag carry development images; the published charts set these same values.
   const global = { hub: args.hub, tag: args.version };
   const ambientProfile = args.mode === "ambient" ? { profile: "ambient" } : {};
@@ -71,7 +76,10 @@ export function istioValues(chart: IstioChart, args: Omit<IstioArgs, "chartSourc
 }
 
 /** The `chart` argument of a release for a chart source. */
-export function chartReference(chart: IstioChart, source: ChartSource): { chart: string; repositoryOpts?: { repo: string } } {
+export function chartReference(
+  chart: IstioChart,
+  source: ChartSource,
+): { chart: string; repositoryOpts?: { repo: string } } {
   return "directory" in source
     ? { chart: path.join(source.directory, chart) }
     : { chart, repositoryOpts: { repo: source.repository } };
@@ -98,7 +106,7 @@ export class Istio extends pulumi.ComponentResource {
     const systemNamespace = new kubernetes.core.v1.Namespace(
       `${name}-system`,
       { metadata: { name: ISTIO_NAMESPACE } },
-      { parent: this },
+      { parent: this, dependsOn: args.after },
     );
 
     const release = (chart: IstioChart, namespace: string, dependsOn: pulumi.ResourceOptions["dependsOn"]) =>

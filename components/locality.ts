@@ -36,7 +36,10 @@ export function localityLbSetting(intent: LocalityIntent, zones: string[]): Reco
         distribute: zones.map((zone) => ({ from: `*/${zone}/*`, to: { [`*/${zone}/*`]: 100 } })),
       };
     case "failover":
-      return { enabled: true, failoverPriority: ["topology.kubernetes.io/region", "topology.kubernetes.io/zone"] };
+      return {
+        enabled: true,
+        failoverPriority: ["topology.kubernetes.io/region", "topology.kubernetes.io/zone"],
+      };
     case "off":
       return { enabled: false };
   }

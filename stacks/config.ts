@@ -135,7 +135,9 @@ export function defaultContainerRuntime(driver: MinikubeDriver): ContainerRuntim
 
 /** minikube's node names: the profile, then `<profile>-m02`, `<profile>-m03`, … */
 export function minikubeNodeNames(profile: string, nodes: number): string[] {
-  return Array.from({ length: nodes }, (_, i) => (i === 0 ? profile : `${profile}-m${String(i + 1).padStart(2, "0")}`));
+  return Array.from({ length: nodes }, (_, i) =>
+    i === 0 ? profile : `${profile}-m${String(i + 1).padStart(2, "0")}`,
+  );
 }
 
 /** Node i carries zone i mod N, so every zone gets a node when there are at least as many nodes as zones. */
@@ -204,7 +206,8 @@ class Reader {
   integer(key: string, value: unknown, fallback: number, min: number, max: number): number {
     if (value === undefined) return fallback;
     const parsed = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof parsed === "number" && Number.isInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    if (typeof parsed === "number" && Number.isInteger(parsed) && parsed >= min && parsed <= max)
+      return parsed;
     this.problem(key, value, `an integer from ${min} to ${max}`);
     return fallback;
   }
@@ -286,7 +289,12 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
   const zones = readZones(r, raw.zones);
 
   const c = r.object("cluster", raw.cluster);
-  const provider = r.choice<ClusterProvider>("cluster.provider", c.provider, ["minikube", "existing"], "minikube");
+  const provider = r.choice<ClusterProvider>(
+    "cluster.provider",
+    c.provider,
+    ["minikube", "existing"],
+    "minikube",
+  );
   const profile = r.string(
     "cluster.profile",
     c.profile,
@@ -295,7 +303,12 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     "a DNS label (lowercase letters, digits and `-`)",
   );
   const nodes = r.integer("cluster.nodes", c.nodes, DEFAULTS.cluster.nodes, 1, 20);
-  const driver = r.choice<MinikubeDriver>("cluster.driver", c.driver, ["podman", "docker"], DEFAULTS.cluster.driver);
+  const driver = r.choice<MinikubeDriver>(
+    "cluster.driver",
+    c.driver,
+    ["podman", "docker"],
+    DEFAULTS.cluster.driver,
+  );
   const kubernetesVersion = r.string(
     "cluster.kubernetesVersion",
     c.kubernetesVersion,
@@ -323,12 +336,24 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     kubeconfig,
     context: r.optionalString("cluster.context", c.context),
     nodeZones: readNodeZones(r, c.nodeZones, zones, defaultZonesOfNodes),
-    region: r.string("cluster.region", c.region, DEFAULTS.cluster.region, LABEL_VALUE, "a Kubernetes label value"),
+    region: r.string(
+      "cluster.region",
+      c.region,
+      DEFAULTS.cluster.region,
+      LABEL_VALUE,
+      "a Kubernetes label value",
+    ),
   };
 
   const i = r.object("istio", raw.istio);
   const istio: IstioConfig = {
-    version: r.string("istio.version", i.version, DEFAULTS.istio.version, ISTIO_VERSION, "an Istio version such as `1.26.6`"),
+    version: r.string(
+      "istio.version",
+      i.version,
+      DEFAULTS.istio.version,
+      ISTIO_VERSION,
+      "an Istio version such as `1.26.6`",
+    ),
     chartRepository: r.string("istio.chartRepository", i.chartRepository, DEFAULTS.istio.chartRepository),
     chartDirectory: r.optionalString("istio.chartDirectory", i.chartDirectory),
     hub: r.string("istio.hub", i.hub, DEFAULTS.istio.hub),
@@ -343,18 +368,44 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
 
   const b = r.object("bookinfo", raw.bookinfo);
   const bookinfo: BookinfoConfig = {
-    namespace: r.string("bookinfo.namespace", b.namespace, DEFAULTS.bookinfo.namespace, DNS_LABEL, "a DNS label"),
-    imageTag: r.string("bookinfo.imageTag", b.imageTag, DEFAULTS.bookinfo.imageTag, LABEL_VALUE, "an image tag"),
-    replicasPerZone: r.integer("bookinfo.replicasPerZone", b.replicasPerZone, DEFAULTS.bookinfo.replicasPerZone, 1, 10),
+    namespace: r.string(
+      "bookinfo.namespace",
+      b.namespace,
+      DEFAULTS.bookinfo.namespace,
+      DNS_LABEL,
+      "a DNS label",
+    ),
+    imageTag: r.string(
+      "bookinfo.imageTag",
+      b.imageTag,
+      DEFAULTS.bookinfo.imageTag,
+      LABEL_VALUE,
+      "an image tag",
+    ),
+    replicasPerZone: r.integer(
+      "bookinfo.replicasPerZone",
+      b.replicasPerZone,
+      DEFAULTS.bookinfo.replicasPerZone,
+      1,
+      10,
+    ),
     reviewsZones: readReviewsZones(r, b.reviewsZones, zones),
     clientImage: r.string("bookinfo.clientImage", b.clientImage, DEFAULTS.bookinfo.clientImage),
   };
 
   if (provider === "minikube" && zones.length > nodes) {
-    r.problem("zones", zones, `at most ${nodes} zones, one per minikube node (\`cluster.nodes\` is ${nodes})`);
+    r.problem(
+      "zones",
+      zones,
+      `at most ${nodes} zones, one per minikube node (\`cluster.nodes\` is ${nodes})`,
+    );
   }
   if (provider === "existing" && kubeconfig === undefined) {
-    r.problem("cluster.kubeconfig", c.kubeconfig, "the path of a kubeconfig when `cluster.provider` is `existing`");
+    r.problem(
+      "cluster.kubeconfig",
+      c.kubeconfig,
+      "the path of a kubeconfig when `cluster.provider` is `existing`",
+    );
   }
   if (provider === "minikube" && c.nodeZones !== undefined) {
     r.problem("cluster.nodeZones", c.nodeZones, "no value with minikube: node i carries zone i mod N");

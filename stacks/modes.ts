@@ -22,7 +22,10 @@ export function istioCharts(mode: DataplaneMode, ingressGateway: boolean): Istio
 }
 
 /** Namespace labels that enrol workloads: injection for sidecars, the dataplane label for ambient. */
-export function namespaceLabels(mode: DataplaneMode): { injection: Record<string, string>; ambient: Record<string, string> } {
+export function namespaceLabels(mode: DataplaneMode): {
+  injection: Record<string, string>;
+  ambient: Record<string, string>;
+} {
   return mode === "sidecar"
     ? { injection: { "istio-injection": "enabled" }, ambient: {} }
     : { injection: {}, ambient: { "istio.io/dataplane-mode": "ambient" } };
@@ -49,7 +52,11 @@ export function localityPlan(
     );
   }
   if (mode === "sidecar") {
-    const how = { strict: "distribute 100 % to the own zone", failover: "own zone first, then failover", off: "disabled" };
+    const how = {
+      strict: "distribute 100 % to the own zone",
+      failover: "own zone first, then failover",
+      off: "disabled",
+    };
     return {
       destinationRules: true,
       trafficDistribution,
@@ -83,5 +90,7 @@ export function zonesWithoutReviews(config: StackConfig): string[] {
 
 /** `global.platform: minikube` sets the Docker runtime's netns path; other runtimes use the chart default. */
 export function cniPlatform(config: StackConfig): "minikube" | undefined {
-  return config.cluster.provider === "minikube" && config.cluster.containerRuntime === "docker" ? "minikube" : undefined;
+  return config.cluster.provider === "minikube" && config.cluster.containerRuntime === "docker"
+    ? "minikube"
+    : undefined;
 }

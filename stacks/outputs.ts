@@ -1,12 +1,20 @@
 import { StackConfig } from "./config";
 
 /** A ready-to-run command that prints productpage's answer, for the way this stack reaches its cluster. */
-export function productpageCommand(config: StackConfig, gatewayRelease: string | undefined, gatewayNamespace: string): string {
+export function productpageCommand(
+  config: StackConfig,
+  gatewayRelease: string | undefined,
+  gatewayNamespace: string,
+): string {
   const kubectl =
     config.cluster.provider === "minikube"
       ? `minikube kubectl --profile=${config.cluster.profile} --`
       : `kubectl --kubeconfig=${config.cluster.kubeconfig}${config.cluster.context ? ` --context=${config.cluster.context}` : ""}`;
-  if (gatewayRelease && config.cluster.provider === "minikube" && config.istio.ingressServiceType === "NodePort") {
+  if (
+    gatewayRelease &&
+    config.cluster.provider === "minikube" &&
+    config.istio.ingressServiceType === "NodePort"
+  ) {
     return `curl -s "$(minikube service ${gatewayRelease} --profile=${config.cluster.profile} --namespace=${gatewayNamespace} --url | head -n 1)/productpage" | grep -o "<title>.*</title>"`;
   }
   const target = gatewayRelease

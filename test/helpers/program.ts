@@ -123,7 +123,10 @@ export async function runProgram(
 }
 
 /** Computed fields the program reads; mocks only echo inputs otherwise. */
-function computedState(args: pulumiType.runtime.MockResourceArgs, previousMode?: string): Record<string, unknown> {
+function computedState(
+  args: pulumiType.runtime.MockResourceArgs,
+  previousMode?: string,
+): Record<string, unknown> {
   switch (args.type) {
     case "command:local:Command":
       return { ...args.inputs, stdout: FAKE_KUBECONFIG, stderr: "" };
@@ -135,7 +138,11 @@ function computedState(args: pulumiType.runtime.MockResourceArgs, previousMode?:
     case "kubernetes:core/v1:Service":
       return { ...args.inputs, spec: { ...args.inputs.spec, clusterIP: "10.96.0.10" } };
     case "pulumi:pulumi:StackReference":
-      return { ...args.inputs, outputs: previousMode ? { dataplaneMode: previousMode } : {}, secretOutputNames: [] };
+      return {
+        ...args.inputs,
+        outputs: previousMode ? { dataplaneMode: previousMode } : {},
+        secretOutputNames: [],
+      };
     default:
       return args.inputs;
   }

@@ -1,0 +1,507 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { ProgramRun, runProgram } from "../helpers/program";
+
+const ROOT = path.join(__dirname, "..", "..");
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+const SERVICE_PATCH = "kubernetes:core/v1:ServicePatch";
+const NODE_PATCH = "kubernetes:core/v1:NodePatch";
+const CUSTOM = (kind: string) => `kubernetes:networking.istio.io/v1:${kind}`;
+
+/** The config of a shipped stack file, keys without the project prefix. */
+function stackFile(stack: string): Record<string, unknown> {
+  const parsed = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  return Object.fromEntries(
+    Object.entries(parsed.config).map(([k, v]) => [k.replace(/^istio-locality:/, ""), v]),
+  );
+}
+
+const names = (run: ProgramRun, type: string) =>
+  run
+    .byType(type)
+    .map((r) => r.name)
+    .sort();
+const release = (run: ProgramRun, chart: string) => run.get(`istio-${chart}`).inputs;
+
+describe.each(["sidecar", "ambient"])("the shipped %s stack", (stack) => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(stackFile(stack), { stack });
+  });
+
+  it("is configured by its stack file", () => {
+    expect(run.outputs.dataplaneMode).toBe(stack);
+    expect(run.outputs.locality).toBe("strict");
+  });
+
+  it("creates the seed's minikube cluster under the stack's own profile", () => {
+    const minikube = run.get("cluster-minikube").inputs;
+    expect(minikube.create).toContain(
+      `minikube start --profile=istio-locality-${stack} --nodes=3 --cpus=2 --memory=4096`,
+    );
+    expect(minikube.create).toContain("--driver=podman");
+    expect(minikube.create).toContain("--kubernetes-version=v1.32.0");
+    expect(minikube.delete).toContain(`minikube delete --profile=istio-locality-${stack}`);
+    expect(minikube.triggers).toEqual(
+      expect.arrayContaining([`istio-locality-${stack}`, 3, "podman", "v1.32.0"]),
+    );
+  });
+
+  it("labels each node with its zone and the shared region", () => {
+    const patches = run.byType(NODE_PATCH).map((r) => r.inputs.metadata);
+    expect(patches).toEqual([
+      {
+        name: `istio-locality-${stack}`,
+        labels: { "topology.kubernetes.io/region": "region-1", "topology.kubernetes.io/zone": "zone-a" },
+      },
+      {
+        name: `istio-locality-${stack}-m02`,
+        labels: { "topology.kubernetes.io/region": "region-1", "topology.kubernetes.io/zone": "zone-b" },
+      },
+      {
+        name: `istio-locality-${stack}-m03`,
+        labels: { "topology.kubernetes.io/region": "region-1", "topology.kubernetes.io/zone": "zone-c" },
+      },
+    ]);
+  });
+
+  it("puts every Kubernetes resource on the explicit provider", () => {
+    const provider = run.get("cluster-provider");
+    const kubernetesResources = run.resources.filter(
+      (r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes",
+    );
+    expect(kubernetesResources.length).toBeGreaterThan(40);
+    for (const resource of kubernetesResources) {
+      expect([resource.name, resource.provider]).toEqual([
+        resource.name,
+        `${provider.urn}::${provider.name}-id`,
+      ]);
+    }
+    expect(provider.inputs.kubeconfig).toBeDefined();
+  });
+
+  it("installs every chart at the pinned version, from the official repository, in its namespace", () => {
+    for (const release of run.byType(RELEASE)) {
+      expect(release.inputs.version).toBe("1.26.6");
+      expect(release.inputs.repositoryOpts).toEqual({
+        repo: "https://istio-release.storage.googleapis.com/charts",
+      });
+    }
+    expect(release(run, "base")).toMatchObject({
+      name: "istio-base",
+      chart: "base",
+      namespace: "istio-system",
+    });
+    expect(release(run, "istiod")).toMatchObject({
+      name: "istiod",
+      chart: "istiod",
+      namespace: "istio-system",
+    });
+    expect(release(run, "gateway")).toMatchObject({
+      name: "istio-ingress",
+      chart: "gateway",
+      namespace: "istio-ingress",
+    });
+  });
+
+  it("installs Istio in the documented order, after the zone labels", () => {
+    for (const node of ["", "-m02", "-m03"]) {
+      expect(run.dependsOn("istio-base", `cluster-zone-istio-locality-${stack}${node}`)).toBe(true);
+    }
+    expect(run.dependsOn("istio-istiod", "istio-base")).toBe(true);
+    expect(run.dependsOn("istio-gateway", "istio-istiod")).toBe(true);
+  });
+
+  it("deploys a ready replica of details, ratings, productpage and a client in every zone", () => {
+    for (const zone of ["zone-a", "zone-b", "zone-c"]) {
+      for (const app of ["details", "ratings", "productpage", "client"]) {
+        const spec = run.get(`bookinfo-${app}-${zone}`).inputs.spec;
+        expect(spec.replicas).toBe(1);
+        expect(
+          spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+            .nodeSelectorTerms[0].matchExpressions[0].values,
+        ).toEqual([zone]);
+      }
+    }
+  });
+
+  it("pins each reviews version to its zone", () => {
+    const zoneOf = (name: string) =>
+      run.get(name).inputs.spec.template.spec.affinity.nodeAffinity
+        .requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values;
+    expect([
+      zoneOf("bookinfo-reviews-v1"),
+      zoneOf("bookinfo-reviews-v2"),
+      zoneOf("bookinfo-reviews-v3"),
+    ]).toEqual([["zone-a"], ["zone-b"], ["zone-c"]]);
+  });
+
+  it("rolls every Deployment without losing a ready pod", () => {
+    for (const deployment of run.byType(DEPLOYMENT)) {
+      expect(deployment.inputs.spec.strategy).toEqual({
+        type: "RollingUpdate",
+        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+      });
+      expect(deployment.inputs.spec.minReadySeconds).toBe(10);
+      expect(deployment.inputs.spec.template.metadata.annotations["istio-locality.dev/dataplane-mode"]).toBe(
+        stack,
+      );
+    }
+  });
+
+  it("serves Bookinfo on named http ports", () => {
+    expect(names(run, SERVICE)).toEqual([
+      "bookinfo-details",
+      "bookinfo-productpage",
+      "bookinfo-ratings",
+      "bookinfo-reviews",
+    ]);
+    for (const service of run.byType(SERVICE)) {
+      expect(service.inputs.spec.ports).toEqual([{ name: "http", port: 9080, targetPort: 9080 }]);
+    }
+  });
+
+  it("keeps every Bookinfo service in-zone through trafficDistribution", () => {
+    const patches = run
+      .byType(SERVICE_PATCH)
+      .map((r) => [r.inputs.metadata.name, r.inputs.spec.trafficDistribution]);
+    expect(patches.sort()).toEqual([
+      ["details", "PreferClose"],
+      ["productpage", "PreferClose"],
+      ["ratings", "PreferClose"],
+      ["reviews", "PreferClose"],
+    ]);
+  });
+
+  it("routes productpage through the ingress gateway", () => {
+    expect(run.get("bookinfo-gateway").inputs.spec.selector).toEqual({ istio: "ingress" });
+    expect(run.get("bookinfo-routes").inputs.spec.http[0].route[0].destination).toEqual({
+      host: "productpage",
+      port: { number: 9080 },
+    });
+    expect(run.dependsOn("bookinfo-gateway", "istio-base")).toBe(true);
+  });
+
+  it("exports what a user needs", () => {
+    expect(run.outputs).toMatchObject({
+      zones: ["zone-a", "zone-b", "zone-c"],
+      nodeZones: {
+        [`istio-locality-${stack}`]: "zone-a",
+        [`istio-locality-${stack}-m02`]: "zone-b",
+        [`istio-locality-${stack}-m03`]: "zone-c",
+      },
+      bookinfoNamespace: "bookinfo",
+      migration: "none",
+    });
+    expect(run.outputs.kubeconfig).toContain("kind: Config");
+    expect(run.outputs.productpage).toContain(
+      `minikube service istio-ingress --profile=istio-locality-${stack}`,
+    );
+  });
+});
+
+describe("sidecar mode", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(stackFile("sidecar"));
+  });
+
+  it("installs base, istiod and the gateway, without ambient components or profile", () => {
+    expect(run.outputs.istioReleases).toEqual(["istio-base", "istiod", "istio-ingress"]);
+    expect(names(run, RELEASE)).toEqual(["istio-base", "istio-gateway", "istio-istiod"]);
+    expect(release(run, "istiod").values).toEqual({ global: { hub: "docker.io/istio", tag: "1.26.6" } });
+  });
+
+  it("labels the namespace for injection and not for ambient", () => {
+    expect(run.get("bookinfo-injection-label").inputs.metadata.labels).toEqual({
+      "istio-injection": "enabled",
+    });
+    expect(run.get("bookinfo-ambient-label").inputs.metadata.labels).toEqual({});
+  });
+
+  it("creates pods only once istiod's injection webhook exists", () => {
+    expect(run.dependsOn("bookinfo-injection-label", "istio-istiod")).toBe(true);
+    expect(run.dependsOn("bookinfo-reviews-v1", "bookinfo-injection-label")).toBe(true);
+  });
+
+  it("renders strict locality as a DestinationRule per service, with outlier detection", () => {
+    const rules = run.byType(CUSTOM("DestinationRule"));
+    expect(rules.map((r) => r.inputs.metadata.name).sort()).toEqual([
+      "details-locality",
+      "productpage-locality",
+      "ratings-locality",
+      "reviews-locality",
+    ]);
+    const reviews = run.get("locality-reviews-rule").inputs;
+    expect(reviews.metadata.namespace).toBe("bookinfo");
+    expect(reviews.spec).toEqual({
+      host: "reviews.bookinfo.svc.cluster.local",
+      trafficPolicy: {
+        loadBalancer: {
+          localityLbSetting: {
+            enabled: true,
+            distribute: [
+              { from: "*/zone-a/*", to: { "*/zone-a/*": 100 } },
+              { from: "*/zone-b/*", to: { "*/zone-b/*": 100 } },
+              { from: "*/zone-c/*", to: { "*/zone-c/*": 100 } },
+            ],
+          },
+        },
+        outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" },
+      },
+    });
+    expect(run.dependsOn("locality-reviews-rule", "istio-base")).toBe(true);
+    expect(run.outputs.localityMechanism).toContain("DestinationRule");
+  });
+});
+
+describe("ambient mode", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(stackFile("ambient"), { stack: "ambient" });
+  });
+
+  it("adds cni and ztunnel and puts istiod and cni on the ambient profile", () => {
+    expect(run.outputs.istioReleases).toEqual([
+      "istio-base",
+      "istiod",
+      "istio-cni",
+      "ztunnel",
+      "istio-ingress",
+    ]);
+    expect(release(run, "istiod").values.profile).toBe("ambient");
+    expect(release(run, "cni")).toMatchObject({
+      name: "istio-cni",
+      chart: "cni",
+      namespace: "istio-system",
+      values: { profile: "ambient" },
+    });
+    expect(release(run, "ztunnel")).toMatchObject({
+      name: "ztunnel",
+      chart: "ztunnel",
+      namespace: "istio-system",
+    });
+  });
+
+  it("keeps the Docker-runtime netns path out of cni on podman/cri-o", () => {
+    expect(release(run, "cni").values.global.platform).toBeUndefined();
+  });
+
+  it("installs ztunnel after istiod and cni", () => {
+    expect(run.dependsOn("istio-ztunnel", "istio-istiod")).toBe(true);
+    expect(run.dependsOn("istio-ztunnel", "istio-cni")).toBe(true);
+    expect(run.dependsOn("istio-cni", "istio-istiod")).toBe(true);
+  });
+
+  it("labels the namespace ambient and removes injection, in the migration order", () => {
+    expect(run.get("bookinfo-ambient-label").inputs.metadata.labels).toEqual({
+      "istio.io/dataplane-mode": "ambient",
+    });
+    expect(run.get("bookinfo-injection-label").inputs.metadata.labels).toEqual({});
+    expect(run.dependsOn("bookinfo-ambient-label", "istio-ztunnel")).toBe(true);
+    expect(run.dependsOn("bookinfo-ambient-label", "istio-gateway")).toBe(true);
+    expect(run.dependsOn("bookinfo-injection-label", "bookinfo-ambient-label")).toBe(true);
+    for (const deployment of run.byType(DEPLOYMENT)) {
+      expect(run.dependsOn(deployment.name, "bookinfo-injection-label")).toBe(true);
+    }
+  });
+
+  it("uses trafficDistribution and no DestinationRule", () => {
+    expect(run.byType(CUSTOM("DestinationRule"))).toEqual([]);
+    expect(run.get("locality-reviews-distribution").inputs.spec).toEqual({
+      trafficDistribution: "PreferClose",
+    });
+    expect(run.outputs.localityMechanism).toContain("trafficDistribution: PreferClose");
+  });
+
+  it("warns at preview that strict behaves as failover", () => {
+    expect(run.warnings).toEqual([expect.stringContaining("`strict` in ambient mode behaves as `failover`")]);
+  });
+});
+
+describe("switching mode on a live stack", () => {
+  let sidecar: ProgramRun;
+  let ambient: ProgramRun;
+  let intoAmbient: ProgramRun;
+  let backToSidecar: ProgramRun;
+  beforeAll(async () => {
+    sidecar = await runProgram(stackFile("sidecar"));
+    ambient = await runProgram(stackFile("ambient"), { stack: "sidecar" });
+    intoAmbient = await runProgram(stackFile("ambient"), { stack: "sidecar", previousMode: "sidecar" });
+    backToSidecar = await runProgram(stackFile("sidecar"), { previousMode: "ambient" });
+  });
+
+  it("reports the migration it performs", () => {
+    expect(intoAmbient.outputs.migration).toBe("sidecar → ambient");
+    expect(backToSidecar.outputs.migration).toBe("ambient → sidecar");
+  });
+
+  it.each([DEPLOYMENT, SERVICE, NAMESPACE])(
+    "keeps every %s under the same identity, so none is replaced",
+    (type) => {
+      const identity = (run: ProgramRun) =>
+        run
+          .byType(type)
+          .map((r) => `${r.urn} ${r.inputs.metadata.namespace ?? ""}/${r.inputs.metadata.name}`)
+          .sort();
+      expect(identity(ambient)).toEqual(identity(sidecar));
+    },
+  );
+
+  it("changes no immutable field of a Deployment or Service", () => {
+    for (const deployment of sidecar.byType(DEPLOYMENT)) {
+      expect(ambient.get(deployment.name).inputs.spec.selector).toEqual(deployment.inputs.spec.selector);
+    }
+    for (const service of sidecar.byType(SERVICE)) {
+      expect(ambient.get(service.name).inputs.spec).toEqual(service.inputs.spec);
+    }
+  });
+
+  it("changes the pod template of every Deployment, which restarts the pods", () => {
+    for (const deployment of sidecar.byType(DEPLOYMENT)) {
+      const before = deployment.inputs.spec.template.metadata.annotations;
+      const after = ambient.get(deployment.name).inputs.spec.template.metadata.annotations;
+      expect([
+        before["istio-locality.dev/dataplane-mode"],
+        after["istio-locality.dev/dataplane-mode"],
+      ]).toEqual(["sidecar", "ambient"]);
+    }
+  });
+
+  it("into ambient: ambient components, then the ambient label, then injection off, then restarts", () => {
+    expect(intoAmbient.dependsOn("bookinfo-ambient-label", "istio-ztunnel")).toBe(true);
+    expect(intoAmbient.dependsOn("bookinfo-injection-label", "bookinfo-ambient-label")).toBe(true);
+    expect(intoAmbient.dependsOn("bookinfo-productpage-zone-a", "bookinfo-injection-label")).toBe(true);
+  });
+
+  it("back to sidecar: injection on, then restarts, then the ambient label off, then istiod leaves ambient", () => {
+    expect(backToSidecar.dependsOn("bookinfo-injection-label", "istio-istiod")).toBe(false);
+    expect(backToSidecar.dependsOn("bookinfo-reviews-v2", "bookinfo-injection-label")).toBe(true);
+    for (const deployment of backToSidecar.byType(DEPLOYMENT)) {
+      expect(backToSidecar.dependsOn("bookinfo-ambient-label", deployment.name)).toBe(true);
+    }
+    expect(backToSidecar.dependsOn("istio-istiod", "bookinfo-ambient-label")).toBe(true);
+  });
+
+  it("a fresh sidecar install keeps istiod first", () => {
+    expect(sidecar.dependsOn("istio-istiod", "bookinfo-ambient-label")).toBe(false);
+    expect(sidecar.dependsOn("bookinfo-injection-label", "istio-istiod")).toBe(true);
+  });
+});
+
+describe("variants", () => {
+  it("failover: own zone first by failover priority, with outlier detection", async () => {
+    const run = await runProgram({ ...stackFile("sidecar"), locality: "failover" });
+    expect(run.get("locality-reviews-rule").inputs.spec.trafficPolicy).toEqual({
+      loadBalancer: {
+        localityLbSetting: {
+          enabled: true,
+          failoverPriority: ["topology.kubernetes.io/region", "topology.kubernetes.io/zone"],
+        },
+      },
+      outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" },
+    });
+    expect(run.byType(SERVICE_PATCH)).toHaveLength(4);
+  });
+
+  it.each(["sidecar", "ambient"])("off in %s: no zone preference anywhere", async (mode) => {
+    const run = await runProgram({ dataplaneMode: mode, locality: "off" });
+    expect(run.byType(SERVICE_PATCH)).toEqual([]);
+    const rules = run.byType(CUSTOM("DestinationRule"));
+    expect(rules.map((r) => r.inputs.spec.trafficPolicy.loadBalancer.localityLbSetting)).toEqual(
+      mode === "sidecar" ? Array(4).fill({ enabled: false }) : [],
+    );
+  });
+
+  it("two zones: workloads and rules for exactly those zones", async () => {
+    const run = await runProgram({ zones: ["east", "west"], cluster: { nodes: 2 } });
+    expect(names(run, DEPLOYMENT).filter((n) => n.startsWith("bookinfo-productpage"))).toEqual([
+      "bookinfo-productpage-east",
+      "bookinfo-productpage-west",
+    ]);
+    expect(
+      run.get("locality-reviews-rule").inputs.spec.trafficPolicy.loadBalancer.localityLbSetting.distribute,
+    ).toEqual([
+      { from: "*/east/*", to: { "*/east/*": 100 } },
+      { from: "*/west/*", to: { "*/west/*": 100 } },
+    ]);
+    expect(run.outputs.reviewsZones).toEqual({ v1: "east", v2: "west", v3: "east" });
+    expect(run.byType(NODE_PATCH)).toHaveLength(2);
+  });
+
+  it("four zones on four nodes: a client and a productpage in zone-d, and a warning that it has no reviews", async () => {
+    const zones = ["zone-a", "zone-b", "zone-c", "zone-d"];
+    const run = await runProgram({ zones, cluster: { nodes: 4 } });
+    expect(run.get("bookinfo-client-zone-d").inputs.spec.template.spec.affinity).toBeDefined();
+    expect(
+      run.get("cluster-zone-istio-locality-sidecar-m04").inputs.metadata.labels[
+        "topology.kubernetes.io/zone"
+      ],
+    ).toBe("zone-d");
+    expect(run.warnings).toEqual([expect.stringContaining("no reviews version lives in zone-d")]);
+  });
+
+  it("an existing cluster: no minikube, its own kubeconfig and context, the given node labels", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-"));
+    const kubeconfig = path.join(dir, "config");
+    fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: lab\n");
+    const run = await runProgram({
+      cluster: {
+        provider: "existing",
+        kubeconfig,
+        context: "lab",
+        nodeZones: { worker1: "zone-a", worker2: "zone-b", worker3: "zone-c" },
+      },
+    });
+    expect(run.byType("command:local:Command")).toEqual([]);
+    expect(run.get("cluster-provider").inputs).toMatchObject({ context: "lab" });
+    expect(run.get("cluster-provider").inputs.kubeconfig.value).toContain("current-context: lab");
+    expect(run.byType(NODE_PATCH).map((r) => r.inputs.metadata.name)).toEqual([
+      "worker1",
+      "worker2",
+      "worker3",
+    ]);
+    expect(run.outputs.productpage).toContain(
+      `kubectl --kubeconfig=${kubeconfig} --context=lab port-forward`,
+    );
+  });
+
+  it("an existing cluster whose nodes are already labelled: nothing is relabelled", async () => {
+    const run = await runProgram({ cluster: { provider: "existing", kubeconfig: __filename } });
+    expect(run.byType(NODE_PATCH)).toEqual([]);
+  });
+
+  it("a local chart directory replaces the repository", async () => {
+    const run = await runProgram({ istio: { chartDirectory: "/charts/istio-1.26.6" } });
+    expect(release(run, "istiod")).toMatchObject({ chart: "/charts/istio-1.26.6/istiod", version: "1.26.6" });
+    expect(release(run, "istiod").repositoryOpts).toBeUndefined();
+  });
+
+  it("the docker driver: cni gets the minikube platform", async () => {
+    const run = await runProgram({ dataplaneMode: "ambient", cluster: { driver: "docker" } });
+    expect(release(run, "cni").values.global.platform).toBe("minikube");
+    expect(run.get("cluster-minikube").inputs.create).toContain("--container-runtime=docker");
+  });
+
+  it("no ingress gateway: no gateway release, Gateway or VirtualService", async () => {
+    const run = await runProgram({ istio: { ingressGateway: false } });
+    expect(names(run, RELEASE)).toEqual(["istio-base", "istio-istiod"]);
+    expect(run.byType(CUSTOM("Gateway"))).toEqual([]);
+    expect(run.outputs.productpage).toContain("svc/productpage 8080:9080");
+  });
+});
+
+describe("invalid configuration", () => {
+  it("fails with the program's own message", async () => {
+    await expect(runProgram({ dataplaneMode: "ambiant" })).rejects.toThrow(
+      "`istio-locality:dataplaneMode` is `ambiant`; expected `sidecar` or `ambient`",
+    );
+  });
+});
