@@ -19,6 +19,10 @@ set -euo pipefail
 readonly K8S_VERSION=v1.32.13
 readonly K8S_STAGING_VERSION=v0.32.13
 readonly K8S_COMMIT=6172d7357c6287643350a4fc7e048f24098f2a1b
+# Staging modules the proxy does not serve at K8S_STAGING_VERSION, with the version used instead.
+# endpointslice v0.32.13 is refused (403); v0.32.11 -> v0.32.12 changed only go.mod and go.sum, so
+# the previous patch stands in for it.
+readonly K8S_STAGING_OVERRIDES="k8s.io/endpointslice=v0.32.12"
 readonly ETCD_VERSION=v3.5.35
 readonly ETCD_DEBIAN_VERSION=3.4.23
 readonly KWOK_VERSION=v0.8.0
@@ -83,7 +87,7 @@ step() {
 lab_key() {
   local go_version
   go_version="$(go env GOVERSION)"
-  printf '%s\n' "$K8S_VERSION" "$K8S_STAGING_VERSION" "$K8S_COMMIT" "$ETCD_SOURCE" \
+  printf '%s\n' "$K8S_VERSION" "$K8S_STAGING_VERSION" "$K8S_COMMIT" "$K8S_STAGING_OVERRIDES" "$ETCD_SOURCE" \
     "$ETCD_VERSION" "$ETCD_DEBIAN_VERSION" "$KWOK_VERSION" "$go_version" |
     sha256sum | cut -c1-12
 }
@@ -134,10 +138,6 @@ check_binaries() {
   return "$failed"
 }
 
-module_dir() {
-  go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
-}
-
 # A throwaway module outside the repo: the upstream go.mod files carry local replace directives,
 # which `go install pkg@version` refuses, and a wrapper also lets the output be named and moved.
 # Args: dir, module@version to require, go directive, extra go.mod text, main packages.
@@ -176,9 +176,12 @@ k8s_wrapper() {
   godebug="$(grep '^godebug ' "$gomod")"
   # Each staging module is required at v0.0.0 with a local replace upstream; the published v0.32.N
   # module takes its place, or resolution fails with "unknown revision v0.0.0".
-  replaces="$(awk -v v="$K8S_STAGING_VERSION" '$2 == "=>" && $3 ~ /^\.\/staging\/src\// { printf "replace %s => %s %s\n", $1, $1, v }' "$gomod")"
+  replaces="$(awk -v v="$K8S_STAGING_VERSION" -v overrides="$K8S_STAGING_OVERRIDES" '
+    BEGIN { n = split(overrides, o, " "); for (i = 1; i <= n; i++) { split(o[i], kv, "="); pin[kv[1]] = kv[2] } }
+    $2 == "=>" && $3 ~ /^\.\/staging\/src\// { printf "replace %s => %s %s\n", $1, $1, ($1 in pin ? pin[$1] : v) }
+  ' "$gomod")"
   [[ -n $replaces ]] || die "no staging replaces found in $gomod"
-  log "k8s wrapper: $(wc -l <<<"$replaces") staging replaces at $K8S_STAGING_VERSION"
+  log "k8s wrapper: $(wc -l <<<"$replaces") staging replaces at $K8S_STAGING_VERSION, except $K8S_STAGING_OVERRIDES"
   write_wrapper "$dir" "k8s.io/kubernetes@$K8S_VERSION" \
     "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")" "$godebug"$'\n\n'"$replaces" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -249,8 +252,7 @@ lab_build() {
   t0=$(now_ms)
   bin="$(bin_dir)"
   mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
-  exec 9>"$ROOT/lab/.build.lock"
-  flock 9
+  take_lock "$ROOT/lab/.build.lock"
   local -a k8s_missing=() missing=()
   while IFS='|' read -r name want args; do
     if ! binary_ok "$bin" "$name" "$want" "$args"; then
@@ -264,6 +266,8 @@ lab_build() {
   fi
   log "building ${missing[*]} into $bin (GOMODCACHE=$GOMODCACHE GOCACHE=$GOCACHE)"
   scratch="$(mktemp -d "${TMPDIR:-/tmp}/istio-locality-lab.XXXXXX")"
+  # Outside any module, so no go command here can touch a go.mod or go.sum of the caller's.
+  cd "$scratch"
   [[ " ${missing[*]} " != *" etcd "* ]] || build_etcd "$bin"
   [[ " ${missing[*]} " != *" kwok "* && " ${missing[*]} " != *" kwokctl "* ]] || build_kwok "$bin"
   ((${#k8s_missing[@]} == 0)) || build_k8s "$bin" "${k8s_missing[@]}"
@@ -271,9 +275,10 @@ lab_build() {
   log "built ${missing[*]} in $((($(now_ms) - t0) / 1000))s; bin dir: $bin"
 }
 
-# The config kwokctl gets: loopback only (nothing else needs to reach a test cluster), and
-# admission webhooks off, because nothing behind a webhook Service runs in a kwok cluster; with
-# istiod's injector (failurePolicy Fail) on, no pod in an injected namespace could be created.
+# The config kwokctl gets: loopback only (nothing else needs to reach a test cluster); admission
+# webhooks off, because nothing behind a webhook Service runs in a kwok cluster, and with istiod's
+# injector (failurePolicy Fail) on no pod in an injected namespace could be created; and minikube's
+# Service range instead of the apiserver's 256-address default.
 kwokctl_config() {
   cat <<'EOF'
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -285,6 +290,8 @@ componentsPatches:
   extraArgs:
   - key: disable-admission-plugins
     value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook
+  - key: service-cluster-ip-range
+    value: 10.96.0.0/12
 EOF
 }
 
@@ -338,6 +345,14 @@ EOF
   done
 }
 
+# Serialises lab.sh runs on one cache (two test runs starting the lab at once, say).
+take_lock() {
+  local lock=$1
+  mkdir -p "$(dirname "$lock")"
+  exec 9>"$lock"
+  flock -w 600 9 || die "another lab.sh has held $lock for 10 minutes"
+}
+
 # Polls until the command succeeds; prints its last output on timeout.
 wait_for() {
   local what=$1 seconds=$2 out
@@ -356,26 +371,26 @@ lab_start() {
   t0=$(now_ms)
   bin="$(bin_dir)"
   check_binaries verbose || die "lab binaries are missing or wrong; run: scripts/lab.sh build"
-  mkdir -p "$ROOT/lab"
-  exec 9>"$ROOT/lab/.cluster.lock"
-  flock 9
+  take_lock "$ROOT/lab/.cluster.lock"
   export PATH="$bin:$PATH" KWOK_WORKDIR="$KWOK_WORKDIR_PATH" KWOK_KUBE_VERSION="$K8S_VERSION"
   cfg="$ROOT/lab/kwokctl.yaml"
   kwokctl_config >"$cfg.tmp.$$"
   mv -f "$cfg.tmp.$$" "$cfg"
   # An empty --kubeconfig keeps kwokctl from editing ~/.kube/config; the lab has its own file.
-  step "kwokctl create cluster $CLUSTER" kwokctl --config "$cfg" create cluster \
+  # fd 9 (the lock) is closed for kwokctl, or the components it leaves running would hold the lock.
+  step "kwokctl create cluster $CLUSTER" kwokctl --v=WARN --config "$cfg" create cluster \
     --name "$CLUSTER" --runtime binary --kubeconfig= \
     --etcd-binary "$bin/etcd" \
     --kube-apiserver-binary "$bin/kube-apiserver" \
     --kube-controller-manager-binary "$bin/kube-controller-manager" \
     --kube-scheduler-binary "$bin/kube-scheduler" \
-    --kwok-controller-binary "$bin/kwok"
+    --kwok-controller-binary "$bin/kwok" 9>&-
   kwokctl get kubeconfig --name "$CLUSTER" >"$KUBECONFIG_PATH.tmp.$$"
   mv -f "$KUBECONFIG_PATH.tmp.$$" "$KUBECONFIG_PATH"
   export KUBECONFIG="$KUBECONFIG_PATH"
   step "wait for the API server" wait_for "kube-apiserver /readyz" 60 kubectl get --raw /readyz
-  step "create nodes ${NODES[*]}" kubectl apply --server-side --field-manager=lab.sh -f - < <(nodes_manifest)
+  # stdout is kept for the kubeconfig path alone.
+  step "create nodes ${NODES[*]}" kubectl apply --server-side --field-manager=lab.sh -f - < <(nodes_manifest) >&2
   step "wait for nodes Ready" wait_for "nodes Ready" 60 \
     kubectl wait --for=condition=Ready --timeout=5s node "${NODES[@]}"
   # Pods are refused until the namespace's default ServiceAccount exists.
@@ -393,25 +408,24 @@ cluster_pids() {
     pid=${f#/proc/}
     pid=${pid%/cmdline}
     [[ $pid != "$$" ]] || continue
-    if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$CLUSTER_DIR/"; then
+    if tr '\0' ' ' 2>/dev/null <"$f" | grep -qF -- "$CLUSTER_DIR/"; then
       echo "$pid"
     fi
   done
 }
 
 lab_stop() {
-  local bin pids pid
+  local bin pids
   bin="$(bin_dir)"
-  mkdir -p "$ROOT/lab"
-  exec 9>"$ROOT/lab/.cluster.lock"
-  flock 9
+  take_lock "$ROOT/lab/.cluster.lock"
   if [[ -d $CLUSTER_DIR ]]; then
-    if [[ -x $bin/kwokctl ]]; then
-      # kwokctl insists on a kubeconfig to drop the context from; the lab's own file is removed below.
-      step "kwokctl delete cluster $CLUSTER" env KWOK_WORKDIR="$KWOK_WORKDIR_PATH" PATH="$bin:$PATH" \
-        kwokctl delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_PATH"
-    else
+    # Stopping must work even when kwokctl cannot: what it leaves behind is removed below.
+    if [[ ! -x $bin/kwokctl ]]; then
       log "kwokctl is not built; removing $CLUSTER_DIR by hand"
+    # kwokctl insists on a kubeconfig to drop the context from; the lab's own file is removed below.
+    elif ! KWOK_WORKDIR="$KWOK_WORKDIR_PATH" PATH="$bin:$PATH" \
+      kwokctl --v=WARN delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_PATH"; then
+      log "kwokctl delete cluster failed (see above); removing $CLUSTER_DIR by hand"
     fi
   fi
   mapfile -t pids < <(cluster_pids)
@@ -432,15 +446,22 @@ lab_stop() {
   log "lab $CLUSTER stopped"
 }
 
+# Single-quotes a value for the shell that evaluates the export lines.
+shell_quote() {
+  local q="'\\''"
+  printf "'%s'" "${1//\'/$q}"
+}
+
 lab_env() {
   local bin nodes
   bin="$(bin_dir)"
   nodes="$(IFS=,; echo "${NODES[*]}")"
-  printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_PATH"
-  printf 'export LAB_CLUSTER=%q\n' "$CLUSTER"
-  printf 'export LAB_PROFILE=%q\n' "$PROFILE"
-  printf 'export LAB_NODES=%q\n' "$nodes"
-  printf 'export PATH=%q:"$PATH"\n' "$bin"
+  echo "export KUBECONFIG=$(shell_quote "$KUBECONFIG_PATH")"
+  echo "export LAB_CLUSTER=$(shell_quote "$CLUSTER")"
+  echo "export LAB_PROFILE=$(shell_quote "$PROFILE")"
+  echo "export LAB_NODES=$(shell_quote "$nodes")"
+  # shellcheck disable=SC2016 # $PATH is for the shell that evaluates these lines
+  echo "export PATH=$(shell_quote "$bin"):\"\$PATH\""
 }
 
 main() {

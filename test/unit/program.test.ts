@@ -1,10 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import { ProgramRun, runProgram } from "../helpers/program";
+import { shippedStackConfig } from "../helpers/stacks";
 
-const ROOT = path.join(__dirname, "..", "..");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -13,16 +12,6 @@ const SERVICE_PATCH = "kubernetes:core/v1:ServicePatch";
 const NODE_PATCH = "kubernetes:core/v1:NodePatch";
 const CUSTOM = (kind: string) => `kubernetes:networking.istio.io/v1:${kind}`;
 
-/** The config of a shipped stack file, keys without the project prefix. */
-function stackFile(stack: string): Record<string, unknown> {
-  const parsed = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config: Record<string, unknown>;
-  };
-  return Object.fromEntries(
-    Object.entries(parsed.config).map(([k, v]) => [k.replace(/^istio-locality:/, ""), v]),
-  );
-}
-
 const names = (run: ProgramRun, type: string) =>
   run
     .byType(type)
@@ -30,10 +19,10 @@ const names = (run: ProgramRun, type: string) =>
     .sort();
 const release = (run: ProgramRun, chart: string) => run.get(`istio-${chart}`).inputs;
 
-describe.each(["sidecar", "ambient"])("the shipped %s stack", (stack) => {
+describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(stackFile(stack), { stack });
+    run = await runProgram(shippedStackConfig(stack), { stack });
   });
 
   it("is configured by its stack file", () => {
@@ -210,7 +199,7 @@ describe.each(["sidecar", "ambient"])("the shipped %s stack", (stack) => {
 describe("sidecar mode", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(stackFile("sidecar"));
+    run = await runProgram(shippedStackConfig("sidecar"));
   });
 
   it("installs base, istiod and the gateway, without ambient components or profile", () => {
@@ -265,7 +254,7 @@ describe("sidecar mode", () => {
 describe("ambient mode", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(stackFile("ambient"), { stack: "ambient" });
+    run = await runProgram(shippedStackConfig("ambient"), { stack: "ambient" });
   });
 
   it("adds cni and ztunnel and puts istiod and cni on the ambient profile", () => {
@@ -332,10 +321,13 @@ describe("switching mode on a live stack", () => {
   let intoAmbient: ProgramRun;
   let backToSidecar: ProgramRun;
   beforeAll(async () => {
-    sidecar = await runProgram(stackFile("sidecar"));
-    ambient = await runProgram(stackFile("ambient"), { stack: "sidecar" });
-    intoAmbient = await runProgram(stackFile("ambient"), { stack: "sidecar", previousMode: "sidecar" });
-    backToSidecar = await runProgram(stackFile("sidecar"), { previousMode: "ambient" });
+    sidecar = await runProgram(shippedStackConfig("sidecar"));
+    ambient = await runProgram(shippedStackConfig("ambient"), { stack: "sidecar" });
+    intoAmbient = await runProgram(shippedStackConfig("ambient"), {
+      stack: "sidecar",
+      previousMode: "sidecar",
+    });
+    backToSidecar = await runProgram(shippedStackConfig("sidecar"), { previousMode: "ambient" });
   });
 
   it("reports the migration it performs", () => {
@@ -398,7 +390,7 @@ describe("switching mode on a live stack", () => {
 
 describe("variants", () => {
   it("failover: own zone first by failover priority, with outlier detection", async () => {
-    const run = await runProgram({ ...stackFile("sidecar"), locality: "failover" });
+    const run = await runProgram({ ...shippedStackConfig("sidecar"), locality: "failover" });
     expect(run.get("locality-reviews-rule").inputs.spec.trafficPolicy).toEqual({
       loadBalancer: {
         localityLbSetting: {

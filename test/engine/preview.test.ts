@@ -1,0 +1,128 @@
+import * as fs from "fs";
+import * as path from "path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { previewSwitch } from "../../cli/preview-switch";
+import { summarisePlan } from "../../cli/lib/plan";
+import { PROJECT_DIR, shippedStackConfig } from "../helpers/stacks";
+import { createTestStack, runProgram } from "../helpers/workspace";
+
+jest.setTimeout(15 * 60 * 1000);
+
+const ZONES = ["zone-a", "zone-b", "zone-c"];
+
+/** Every resource a fresh stack of a mode declares, as `type name`. */
+function expectedResources(mode: "sidecar" | "ambient", stack: string): string[] {
+  const profile = `istio-locality-${stack}`;
+  const k8s = (type: string, name: string) => `kubernetes:${type} ${name}`;
+  const services = ["details", "ratings", "reviews", "productpage"];
+  return [
+    `pulumi:pulumi:Stack istio-locality-${stack}`,
+    "pulumi:pulumi:StackReference previous-run",
+    "pulumi:providers:command default_1_2_1",
+    "istio-locality:cluster:Cluster cluster",
+    "command:local:Command cluster-minikube",
+    "pulumi:providers:kubernetes cluster-provider",
+    ...[profile, `${profile}-m02`, `${profile}-m03`].map((node) =>
+      k8s("core/v1:NodePatch", `cluster-zone-${node}`),
+    ),
+    "istio-locality:istio:Istio istio",
+    k8s("core/v1:Namespace", "istio-system"),
+    k8s("core/v1:Namespace", "istio-ingress"),
+    ...(mode === "sidecar"
+      ? ["base", "istiod", "gateway"]
+      : ["base", "istiod", "cni", "ztunnel", "gateway"]
+    ).map((chart) => k8s("helm.sh/v3:Release", `istio-${chart}`)),
+    "istio-locality:bookinfo:Bookinfo bookinfo",
+    k8s("core/v1:Namespace", "bookinfo-namespace"),
+    k8s("core/v1:NamespacePatch", "bookinfo-ambient-label"),
+    k8s("core/v1:NamespacePatch", "bookinfo-injection-label"),
+    ...["bookinfo-details", "bookinfo-ratings", "bookinfo-productpage", "bookinfo-reviews", "client"].map(
+      (sa) => k8s("core/v1:ServiceAccount", `bookinfo-${sa}`),
+    ),
+    ...ZONES.flatMap((zone) =>
+      ["details", "ratings", "productpage", "client"].map((app) =>
+        k8s("apps/v1:Deployment", `bookinfo-${app}-${zone}`),
+      ),
+    ),
+    ...["v1", "v2", "v3"].map((v) => k8s("apps/v1:Deployment", `bookinfo-reviews-${v}`)),
+    ...services.map((service) => k8s("core/v1:Service", `bookinfo-${service}`)),
+    k8s("networking.istio.io/v1:Gateway", "bookinfo-gateway"),
+    k8s("networking.istio.io/v1:VirtualService", "bookinfo-routes"),
+    "istio-locality:locality:Locality locality",
+    ...services.map((service) => k8s("core/v1:ServicePatch", `locality-${service}-distribution`)),
+    ...(mode === "sidecar"
+      ? services.map((service) => k8s("networking.istio.io/v1:DestinationRule", `locality-${service}-rule`))
+      : []),
+  ].sort();
+}
+
+describe.each(["sidecar", "ambient"] as const)(
+  "preview of the shipped %s stack on the real engine",
+  (mode) => {
+    it("succeeds and plans exactly the resources of the mode", async () => {
+      const test = await createTestStack(mode, shippedStackConfig(mode));
+      try {
+        const events: EngineEvent[] = [];
+        const result = await test.stack.preview({ onEvent: (e) => events.push(e) });
+        const planned = summarisePlan(events).map((step) => `${step.type} ${step.name}`);
+        expect(planned.sort()).toEqual(expectedResources(mode, test.name));
+        expect(summarisePlan(events).every((step) => step.op === "create")).toBe(true);
+        expect(result.changeSummary.create).toBe(planned.length);
+      } finally {
+        await test.remove();
+      }
+    });
+  },
+);
+
+describe("previews of invalid configuration fail with the program's own message", () => {
+  it.each([
+    [
+      { dataplaneMode: "ambiant" },
+      "`istio-locality:dataplaneMode` is `ambiant`; expected `sidecar` or `ambient`",
+    ],
+    [
+      { locality: "nearest" },
+      "`istio-locality:locality` is `nearest`; expected one of `strict`, `failover`, `off`",
+    ],
+    [{ zones: ["zone-a", "zone-a"] }, "expected distinct zone names; `zone-a` appears twice"],
+    [
+      { dataplaneMode: "ambient", cluster: { kubernetesVersion: "v1.30.2" } },
+      "`istio-locality:cluster.kubernetesVersion` is `v1.30.2`; expected v1.31 or newer",
+    ],
+  ])("%j", async (config, message) => {
+    const test = await createTestStack("invalid", config);
+    try {
+      await expect(test.stack.preview()).rejects.toThrow(message);
+    } finally {
+      await test.remove();
+    }
+  });
+});
+
+describe("preview-switch", () => {
+  it("previews the other mode without writing it into the stack file", async () => {
+    const test = await createTestStack("switch", shippedStackConfig("sidecar"));
+    const stackFile = path.join(PROJECT_DIR, `Pulumi.${test.name}.yaml`);
+    try {
+      const before = fs.readFileSync(stackFile, "utf8");
+      const plan = await previewSwitch({
+        workDir: PROJECT_DIR,
+        stackName: test.name,
+        envVars: test.envVars,
+        program: runProgram,
+      });
+      expect([plan.from, plan.to]).toEqual(["sidecar", "ambient"]);
+      const names = plan.steps.map((step) => step.name);
+      expect(names).toEqual(expect.arrayContaining(["istio-cni", "istio-ztunnel"]));
+      expect(names).not.toContain("locality-reviews-rule");
+      expect(plan.replacements).toEqual([]);
+      expect(plan.warnings).toEqual([
+        expect.stringContaining("`strict` in ambient mode behaves as `failover`"),
+      ]);
+      expect(fs.readFileSync(stackFile, "utf8")).toBe(before);
+    } finally {
+      await test.remove();
+    }
+  });
+});

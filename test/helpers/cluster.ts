@@ -1,0 +1,163 @@
+import * as k8s from "@kubernetes/client-node";
+
+/** Typed clients of one cluster, read through its kubeconfig (never the machine's default). */
+export class ClusterReader {
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly discovery: k8s.DiscoveryV1Api;
+  readonly extensions: k8s.ApiextensionsV1Api;
+  readonly custom: k8s.CustomObjectsApi;
+
+  constructor(readonly config: k8s.KubeConfig) {
+    this.core = config.makeApiClient(k8s.CoreV1Api);
+    this.apps = config.makeApiClient(k8s.AppsV1Api);
+    this.discovery = config.makeApiClient(k8s.DiscoveryV1Api);
+    this.extensions = config.makeApiClient(k8s.ApiextensionsV1Api);
+    this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  static fromFile(path: string): ClusterReader {
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(path);
+    return new ClusterReader(config);
+  }
+
+  async namespaceNames(): Promise<string[]> {
+    return (await this.core.listNamespace()).body.items.map((n) => n.metadata!.name!);
+  }
+
+  async namespaceLabels(name: string): Promise<Record<string, string>> {
+    return (await this.core.readNamespace(name)).body.metadata?.labels ?? {};
+  }
+
+  async deployments(namespace: string): Promise<k8s.V1Deployment[]> {
+    return (await this.apps.listNamespacedDeployment(namespace)).body.items;
+  }
+
+  async pods(namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
+    return (
+      await this.core.listNamespacedPod(namespace, undefined, undefined, undefined, undefined, labelSelector)
+    ).body.items;
+  }
+
+  /** Node name → its `topology.kubernetes.io/zone` label (undefined when unlabelled). */
+  async nodeZones(): Promise<Record<string, string | undefined>> {
+    const nodes = (await this.core.listNode()).body.items;
+    return Object.fromEntries(
+      nodes.map((n) => [n.metadata!.name!, n.metadata?.labels?.["topology.kubernetes.io/zone"]]),
+    );
+  }
+
+  /** Helm releases in a namespace with the given status, from Helm's release secrets. */
+  async helmReleases(namespace: string, status = "deployed"): Promise<string[]> {
+    const secrets = await this.core.listNamespacedSecret(
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      `owner=helm,status=${status}`,
+    );
+    return secrets.body.items.map((s) => s.metadata!.labels!.name).sort();
+  }
+
+  /** Zones the EndpointSlices of a Service hint their endpoints to. */
+  async endpointHintZones(namespace: string, service: string): Promise<string[][]> {
+    const slices = await this.discovery.listNamespacedEndpointSlice(
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      `kubernetes.io/service-name=${service}`,
+    );
+    return slices.body.items.flatMap((slice) =>
+      slice.endpoints.map((e) => (e.hints?.forZones ?? []).map((z) => z.name)),
+    );
+  }
+
+  async istioCrds(): Promise<string[]> {
+    return (await this.extensions.listCustomResourceDefinition()).body.items
+      .map((crd) => crd.metadata!.name!)
+      .filter((name) => name.endsWith(".istio.io"));
+  }
+}
+
+/** One change the watcher saw, ordered cluster-wide by etcd revision. */
+export interface Observed {
+  revision: number;
+  at: number;
+  kind: string;
+  name: string;
+  object: any;
+}
+
+/**
+ * Watches the objects a mode switch touches and records every change with its resourceVersion,
+ * which is etcd's cluster-wide revision: it orders changes across kinds exactly.
+ */
+export class SwitchWatcher {
+  readonly seen: Observed[] = [];
+  private readonly requests: { abort(): void }[] = [];
+
+  constructor(
+    private readonly config: k8s.KubeConfig,
+    private readonly namespace: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const watch = new k8s.Watch(this.config);
+    const paths: [string, string, Record<string, string>][] = [
+      ["Namespace", "/api/v1/namespaces", { fieldSelector: `metadata.name=${this.namespace}` }],
+      ["Deployment", `/apis/apps/v1/namespaces/${this.namespace}/deployments`, {}],
+      ["DaemonSet", "/apis/apps/v1/namespaces/istio-system/daemonsets", {}],
+      ["Secret", "/api/v1/namespaces/istio-system/secrets", { labelSelector: "owner=helm" }],
+    ];
+    for (const [kind, path, query] of paths) {
+      this.requests.push(
+        (await watch.watch(
+          path,
+          query,
+          (phase, object: any) => {
+            this.seen.push({
+              revision: Number(object.metadata.resourceVersion),
+              at: Date.now(),
+              kind: phase === "DELETED" ? `${kind}/deleted` : kind,
+              name: object.metadata.name,
+              object,
+            });
+          },
+          () => undefined,
+        )) as { abort(): void },
+      );
+    }
+  }
+
+  stop(): void {
+    for (const request of this.requests) request.abort();
+  }
+
+  /** The revision of the first change matching `test` after `since` (Infinity when none). */
+  first(test: (o: Observed) => boolean, since = 0): number {
+    return Math.min(
+      ...this.seen.filter((o) => o.revision > since && test(o)).map((o) => o.revision),
+      Infinity,
+    );
+  }
+
+  /** The lowest ready-replica count each Deployment reported after `since`. */
+  minimumReady(since: number): Record<string, number> {
+    const minimum: Record<string, number> = {};
+    for (const o of this.seen) {
+      if (o.kind !== "Deployment" || o.revision <= since) continue;
+      const ready = (o.object.status?.readyReplicas as number | undefined) ?? 0;
+      minimum[o.name] = Math.min(minimum[o.name] ?? Infinity, ready);
+    }
+    return minimum;
+  }
+
+  /** The newest revision seen so far. */
+  latest(): number {
+    return Math.max(0, ...this.seen.map((o) => o.revision));
+  }
+}
