@@ -75,14 +75,18 @@ export function istioValues(
   }
 }
 
-/** The `chart` argument of a release for a chart source. */
+/**
+ * Where a release's chart comes from. A repository chart is pinned to the Istio version; a chart
+ * folder is the version it holds.
+ */
 export function chartReference(
   chart: IstioChart,
   source: ChartSource,
-): { chart: string; repositoryOpts?: { repo: string } } {
+  version: string,
+): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
   return "directory" in source
     ? { chart: path.join(source.directory, chart) }
-    : { chart, repositoryOpts: { repo: source.repository } };
+    : { chart, version, repositoryOpts: { repo: source.repository } };
 }
 
 /**
@@ -114,8 +118,7 @@ export class Istio extends pulumi.ComponentResource {
         `${name}-${chart}`,
         {
           name: RELEASE_NAMES[chart],
-          ...chartReference(chart, args.chartSource),
-          version: args.version,
+          ...chartReference(chart, args.chartSource, args.version),
           namespace,
           values: istioValues(chart, args),
           // Image pulls on a fresh minikube node take longer than Helm's default five minutes.

@@ -11,11 +11,14 @@
 #   gateway-api-<version>/*.yaml                         (config/crd/standard)
 set -euo pipefail
 
-# Pins. istio/istio tags are not semver ("1.26.6"); the module proxy knows the tag's commit
-# 383fb0e3f774 only as this pseudo-version, which is what `go mod download istio.io/istio@1.26.6`
-# resolves to.
-readonly ISTIO_VERSION=1.26.6
-readonly ISTIO_MODULE_VERSION=v0.0.0-20251017121452-383fb0e3f774
+# Pins. The Go module proxy serves istio.io/istio only at three commits, none of them 1.26: every
+# 1.26 tag and its pseudo-version (1.26.6 = v0.0.0-20251017121452-383fb0e3f774) answer 403 "This
+# module version is not available". The nearest one served is this commit of the 1.30 release
+# branch (its VERSION file says 1.30). Its charts have the same names, layout and values as 1.26's
+# (profile, global.hub/tag, service.type, podAnnotations); the program sets hub and tag, so a release
+# still names the 1.26.6 images. Chart.yaml is stamped with the commit's own version, never 1.26.6.
+readonly ISTIO_VERSION=1.30
+readonly ISTIO_MODULE_VERSION=v0.0.0-20260826214018-9739e10eb9d7
 readonly GATEWAY_API_VERSION=v1.3.0
 
 # Published chart name and its source directory under manifests/charts.
@@ -29,7 +32,7 @@ readonly ISTIO_CHARTS=(
 
 readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
 readonly CHARTS_DIR="$ROOT/charts"
-readonly ISTIO_DIR="$CHARTS_DIR/istio-$ISTIO_VERSION"
+readonly ISTIO_DIR="$CHARTS_DIR/istio-${ISTIO_MODULE_VERSION#v}"
 readonly GATEWAY_API_DIR="$CHARTS_DIR/gateway-api-$GATEWAY_API_VERSION"
 # Written last into each output directory; its presence with the same content means "complete".
 readonly STAMP=.source
@@ -97,7 +100,7 @@ fetch_istio() {
     [[ $chart_name == "$name" ]] || die "$src/Chart.yaml is named '$chart_name', expected '$name'"
     # The git tree carries 1.0.0 placeholders; release-builder stamps the release version, and the
     # program pins the chart version it installs. hub/tag stay as in git: the program sets them.
-    set_chart_field "$tmp/$name/Chart.yaml" version "$ISTIO_VERSION"
+    set_chart_field "$tmp/$name/Chart.yaml" version "${ISTIO_MODULE_VERSION#v}"
     set_chart_field "$tmp/$name/Chart.yaml" appVersion "$ISTIO_VERSION"
   done
   echo "$source" >"$tmp/$STAMP"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs a test tier that needs built tools (engine: the Pulumi CLI and providers; lab: also the
-# Kubernetes lab and Istio's charts). Where they are missing it says so on its own line and, in CI,
+# Runs a test tier that needs built tools (engine: the Pulumi CLI and providers, and Istio's charts;
+# lab: also the Kubernetes lab). Where they are missing it says so on its own line and, in CI,
 # fails: a tier never passes by not running.
 set -euo pipefail
 tier=${1:?usage: test-tier.sh engine|lab}
@@ -23,14 +23,16 @@ if ! command -v pulumi >/dev/null 2>&1; then
   fi
 fi
 
+# The Helm repository is out of reach offline; both tiers install Istio from a chart folder.
+charts=$(bash "$here/charts.sh" path)
+[ -f "$charts/base/Chart.yaml" ] || did_not_run "Istio's charts are not fetched (fetch them: bash scripts/charts.sh)"
+export ISTIO_LOCALITY_CHARTS="$charts"
+
 if [ "$tier" = "lab" ]; then
   bash "$here/lab.sh" check >/dev/null 2>&1 || did_not_run "the lab cluster is not built (build it: bash scripts/lab.sh build)"
-  charts=$(bash "$here/charts.sh" path)
-  [ -f "$charts/base/Chart.yaml" ] || did_not_run "Istio's charts are not fetched (fetch them: bash scripts/charts.sh)"
   trap 'bash "$here/lab.sh" stop' EXIT
   bash "$here/lab.sh" start
   eval "$(bash "$here/lab.sh" env)"
-  export ISTIO_LOCALITY_CHARTS="$charts"
 fi
 
 npx jest --selectProjects "$tier" --runInBand

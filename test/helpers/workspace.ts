@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { declareStack } from "../../components/lab";
 import { PROJECT_DIR } from "./stacks";
@@ -11,7 +12,17 @@ import { PROJECT_DIR } from "./stacks";
  * automation API's inline mode stands in for the CLI's language host; the program, Pulumi.yaml (with
  * its config declarations) and the stack files are the real ones.
  */
-export const runProgram: PulumiFn = () => Promise.resolve(declareStack());
+export const runProgram: PulumiFn = async () => {
+  try {
+    return declareStack();
+  } catch (error) {
+    // What the language host does with a RunError: report its message as an error, without a stack
+    // trace. Rethrown in this process, the error would also escape as an unhandled rejection.
+    if (!pulumi.RunError.isInstance(error)) throw error;
+    await pulumi.log.error(error.message);
+    return {};
+  }
+};
 
 /**
  * Config as `pulumi config set --path` takes it: nested keys and list items become paths, so
@@ -53,8 +64,8 @@ export async function createTestStack(prefix: string, config: Record<string, unk
   const home = path.join(temp, "home");
   fs.mkdirSync(backend);
   fs.mkdirSync(home);
-  const pluginCache = process.env.PULUMI_HOME ? path.join(process.env.PULUMI_HOME, "plugins") : undefined;
-  if (pluginCache && fs.existsSync(pluginCache)) fs.symlinkSync(pluginCache, path.join(home, "plugins"));
+  const pluginCache = path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "plugins");
+  if (fs.existsSync(pluginCache)) fs.symlinkSync(pluginCache, path.join(home, "plugins"));
 
   const envVars = {
     PULUMI_BACKEND_URL: `file://${backend}`,

@@ -80,13 +80,14 @@ describe("istioValues", () => {
 
 describe("chartReference", () => {
   it("names the chart in the repository", () => {
-    expect(chartReference("istiod", { repository: "https://charts.example" })).toEqual({
+    expect(chartReference("istiod", { repository: "https://charts.example" }, "1.26.6")).toEqual({
       chart: "istiod",
+      version: "1.26.6",
       repositoryOpts: { repo: "https://charts.example" },
     });
   });
   it("points at the chart's folder in a local directory", () => {
-    expect(chartReference("ztunnel", { directory: "/charts/istio-1.26.6" })).toEqual({
+    expect(chartReference("ztunnel", { directory: "/charts/istio-1.26.6" }, "1.26.6")).toEqual({
       chart: "/charts/istio-1.26.6/ztunnel",
     });
   });
