@@ -76,10 +76,26 @@ export class ClusterReader {
     );
   }
 
-  async istioCrds(): Promise<string[]> {
-    return (await this.extensions.listCustomResourceDefinition()).body.items
-      .map((crd) => crd.metadata!.name!)
-      .filter((name) => name.endsWith(".istio.io"));
+  /** Every object of every Istio CRD, cluster-wide, as `<plural>.<group> <namespace>/<name>`. */
+  async istioCustomResources(): Promise<string[]> {
+    const crds = (await this.extensions.listCustomResourceDefinition()).body.items.filter((crd) =>
+      crd.spec.group.endsWith(".istio.io"),
+    );
+    const found: string[] = [];
+    for (const crd of crds) {
+      const version = crd.spec.versions.find((v) => v.served)!.name;
+      const list = (await this.custom.listClusterCustomObject(
+        crd.spec.group,
+        version,
+        crd.spec.names.plural,
+      )) as {
+        body: { items: { metadata: { namespace?: string; name: string } }[] };
+      };
+      for (const item of list.body.items) {
+        found.push(`${crd.metadata!.name} ${item.metadata.namespace ?? ""}/${item.metadata.name}`);
+      }
+    }
+    return found;
   }
 }
 

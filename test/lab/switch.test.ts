@@ -154,7 +154,8 @@ describe("the program against a real API server (kwok lab)", () => {
 
   it("2. a second preview reports no changes", async () => {
     const preview = await timed("preview, no changes", () => test.stack.preview({ diff: false }));
-    expect(Object.keys(preview.changeSummary).filter((op) => op !== "same")).toEqual([]);
+    // `read` is the stack reading its own previous outputs, every run; it changes nothing.
+    expect(Object.keys(preview.changeSummary).filter((op) => op !== "same" && op !== "read")).toEqual([]);
   });
 
   it("3. the preview of the switch to ambient creates cni and ztunnel and replaces nothing", async () => {
@@ -269,13 +270,14 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(istiodRelease).toBeLessThan(ztunnelGone);
   });
 
-  it("6. destroy leaves no namespace, release, custom resource, label or stack file behind", async () => {
+  it("6. destroy leaves no namespace, release, Istio custom resource, zone label or stack file behind", async () => {
     await timed("destroy", () => test.stack.destroy({ onOutput: () => undefined }));
     destroyed = true;
     const namespaces = await cluster.namespaceNames();
     for (const namespace of ["bookinfo", "istio-system", "istio-ingress"])
       expect(namespaces).not.toContain(namespace);
-    expect(await cluster.istioCrds()).toEqual([]);
+    // Istio's CRDs stay (the base chart marks them `helm.sh/resource-policy: keep`); nothing of them does.
+    expect(await cluster.istioCustomResources()).toEqual([]);
     expect(Object.values(await cluster.nodeZones())).toEqual([undefined, undefined, undefined]);
     await test.remove();
     expect(fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${test.name}.yaml`))).toBe(false);
