@@ -1,8 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
+import { CannotAnswerError } from "../../cli/lib/answerable";
 import { summarisePlan } from "../../cli/lib/plan";
+import { PROBE_RUN_LABEL } from "../../cli/lib/probe";
+import { connectLab } from "../../cli/lib/stack";
+import { measureSwitch } from "../../cli/switch";
+import { runVerify } from "../../cli/verify";
 import { ClusterReader, SwitchWatcher } from "../helpers/cluster";
-import { createTestStack, TestStack } from "../helpers/workspace";
+import { createTestStack, runProgram, TestStack } from "../helpers/workspace";
 import { PROJECT_DIR } from "../helpers/stacks";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 
@@ -150,6 +155,32 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectSidecarMode();
     await expectWorkloadsInTheirZones("sidecar");
     await expectTrafficDistribution();
+  });
+
+  it("1b. verify and switch see that kwok pods serve no traffic and say so instead of reporting numbers", async () => {
+    const lab = await connectLab({
+      workDir: PROJECT_DIR,
+      stackName: test.name,
+      envVars: test.envVars,
+      program: runProgram,
+    });
+    const log: string[] = [];
+    const verifying = runVerify(lab, { requests: 3, vias: ["reviews"], log: (line) => log.push(line) });
+    await expect(verifying).rejects.toBeInstanceOf(CannotAnswerError);
+    await expect(verifying).rejects.toThrow(/cannot answer/);
+
+    const apply = jest.fn(() => Promise.resolve());
+    const measuring = measureSwitch(lab, {
+      runId: "lab-test",
+      rate: 20,
+      settleSeconds: 0,
+      apply,
+      signal: new AbortController().signal,
+      log: (line) => log.push(line),
+    });
+    await expect(measuring).rejects.toThrow(/cannot answer.*the switch was not started/s);
+    expect(apply).not.toHaveBeenCalled();
+    expect(await cluster.pods("bookinfo", `${PROBE_RUN_LABEL}=lab-test`)).toEqual([]);
   });
 
   it("2. a second preview reports no changes", async () => {
