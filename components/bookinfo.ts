@@ -4,8 +4,6 @@ import { DataplaneMode, ReviewsVersion } from "../stacks/config";
 import { namespaceLabels } from "../stacks/modes";
 import { MODE_ANNOTATION } from "./istio";
 
-type Resource = kubernetes.types.input.apps.v1.Deployment;
-
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
 export const BOOKINFO_PORT = 9080;
 /** Services of Bookinfo; each has backends in every zone (reviews through its versions). */
@@ -108,7 +106,7 @@ export function deploymentSpec(
   workload: WorkloadSpec,
   mode: DataplaneMode,
   replicas: number,
-): Resource["spec"] & object {
+): kubernetes.types.input.apps.v1.DeploymentSpec {
   const labels = { app: workload.app, version: workload.version, zone: workload.zone };
   return {
     replicas,
