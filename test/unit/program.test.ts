@@ -330,6 +330,10 @@ describe("switching mode on a live stack", () => {
     backToSidecar = await runProgram(shippedStackConfig("sidecar"), { previousMode: "ambient" });
   });
 
+  it("reads the mode of its previous run from its own stack", () => {
+    expect(sidecar.get("previous-run").inputs.name).toBe("organization/istio-locality/sidecar");
+  });
+
   it("reports the migration it performs", () => {
     expect(intoAmbient.outputs.migration).toBe("sidecar → ambient");
     expect(backToSidecar.outputs.migration).toBe("ambient → sidecar");
