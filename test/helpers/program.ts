@@ -69,6 +69,16 @@ export async function runProgram(
       newResource(args: pulumiType.runtime.MockResourceArgs) {
         const record = resources.filter((r) => r.name === args.name && r.type === args.type).pop();
         if (record) record.inputs = args.inputs;
+        // Reads (a StackReference) do not pass through registerResource.
+        else
+          resources.push({
+            type: args.type,
+            name: args.name,
+            urn: "",
+            inputs: args.inputs,
+            provider: "",
+            dependencies: [],
+          });
         return { id: `${args.name}-id`, state: computedState(args, options.previousMode) };
       },
       call(args: pulumiType.runtime.MockCallArgs) {
