@@ -15,6 +15,14 @@ export interface LocalityPlan {
   warnings: string[];
 }
 
+/**
+ * The intent the dataplane really carries out: ztunnel knows only `PreferClose`, which fails over,
+ * so `strict` works as `failover` in ambient mode.
+ */
+export function effectiveIntent(mode: DataplaneMode, intent: LocalityIntent): LocalityIntent {
+  return mode === "ambient" && intent === "strict" ? "failover" : intent;
+}
+
 /** The charts each mode installs, in install order. */
 export function istioCharts(mode: DataplaneMode, ingressGateway: boolean): IstioChart[] {
   const dataplane: IstioChart[] = mode === "ambient" ? ["cni", "ztunnel"] : [];
@@ -64,7 +72,7 @@ export function localityPlan(
       warnings,
     };
   }
-  if (intent === "strict") {
+  if (effectiveIntent(mode, intent) !== intent) {
     warnings.push(
       "locality `strict` in ambient mode behaves as `failover`: ztunnel only knows Service " +
         "`trafficDistribution: PreferClose`, which prefers the own zone and fails over to others; " +

@@ -1,4 +1,5 @@
 import type { DataplaneMode, LocalityIntent } from "../../stacks/config";
+import { effectiveIntent as carriedOutIntent } from "../../stacks/modes";
 import { Via } from "./answers";
 import { ZoneTally } from "./tally";
 
@@ -20,9 +21,10 @@ export function effectiveIntent(
   mode: DataplaneMode,
   intent: LocalityIntent,
 ): { intent: LocalityIntent; note?: string } {
-  if (mode === "ambient" && intent === "strict") {
+  const carried = carriedOutIntent(mode, intent);
+  if (carried !== intent) {
     return {
-      intent: "failover",
+      intent: carried,
       note:
         "locality `strict` in ambient mode works as `failover` (ztunnel reads only trafficDistribution: PreferClose); " +
         "judged as failover",

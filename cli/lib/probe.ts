@@ -1,4 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import { ZONE_LABEL } from "../../components/bookinfo";
 import { CONNECTION_ERRORS, VIA_URLS, curlErrorKind } from "./answers";
 
 /** Label every probe pod carries, valued with its run's id, so cleanup finds exactly one run's pods. */
@@ -90,9 +91,7 @@ export function probePodManifest(spec: ProbeSpec): V1Pod {
           requiredDuringSchedulingIgnoredDuringExecution: {
             nodeSelectorTerms: [
               {
-                matchExpressions: [
-                  { key: "topology.kubernetes.io/zone", operator: "In", values: [spec.zone] },
-                ],
+                matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: [spec.zone] }],
               },
             ],
           },

@@ -1,4 +1,5 @@
 import * as k8s from "@kubernetes/client-node";
+import { ZONE_LABEL } from "../../components/bookinfo";
 
 /** Typed clients of one cluster, read through its kubeconfig (never the machine's default). */
 export class ClusterReader {
@@ -43,9 +44,7 @@ export class ClusterReader {
   /** Node name → its `topology.kubernetes.io/zone` label (undefined when unlabelled). */
   async nodeZones(): Promise<Record<string, string | undefined>> {
     const nodes = (await this.core.listNode()).body.items;
-    return Object.fromEntries(
-      nodes.map((n) => [n.metadata!.name!, n.metadata?.labels?.["topology.kubernetes.io/zone"]]),
-    );
+    return Object.fromEntries(nodes.map((n) => [n.metadata!.name!, n.metadata?.labels?.[ZONE_LABEL]]));
   }
 
   /** Helm releases in a namespace with the given status, from Helm's release secrets. */

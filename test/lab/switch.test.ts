@@ -9,6 +9,7 @@ import { runVerify } from "../../cli/verify";
 import { ClusterReader, SwitchWatcher } from "../helpers/cluster";
 import { createTestStack, runProgram, TestStack } from "../helpers/workspace";
 import { PROJECT_DIR } from "../helpers/stacks";
+import { MODE_ANNOTATION } from "../../components/istio";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -19,7 +20,6 @@ const charts = process.env.ISTIO_LOCALITY_CHARTS!;
 const ZONES = ["zone-a", "zone-b", "zone-c"];
 const NODES = { [profile]: "zone-a", [`${profile}-m02`]: "zone-b", [`${profile}-m03`]: "zone-c" };
 const REVIEWS = { "reviews-v1": "zone-a", "reviews-v2": "zone-b", "reviews-v3": "zone-c" };
-const MODE_ANNOTATION = "istio-locality.dev/dataplane-mode";
 
 const durations: [string, number][] = [];
 async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
