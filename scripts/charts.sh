@@ -37,11 +37,9 @@ readonly GATEWAY_API_DIR="$CHARTS_DIR/gateway-api-$GATEWAY_API_VERSION"
 # Written last into each output directory; its presence with the same content means "complete".
 readonly STAMP=.source
 
-# Same module and build caches as scripts/lab.sh.
-export GOMODCACHE="$ROOT/go/mod"
-export GOCACHE="$ROOT/go/build"
-export GOTOOLCHAIN=local
-export GOFLAGS=-mod=mod
+# shellcheck source=scripts/go-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
+use_shared_go_env "$ROOT"
 
 self="$(basename "$0")"
 scratch=""

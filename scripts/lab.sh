@@ -37,13 +37,9 @@ readonly KUBECONFIG_PATH="$ROOT/lab/kubeconfig"
 readonly KWOK_WORKDIR_PATH="$ROOT/lab/kwok"
 readonly CLUSTER_DIR="$KWOK_WORKDIR_PATH/clusters/$CLUSTER"
 
-# Shared with the other toolchain scripts so each module is downloaded and compiled once.
-export GOMODCACHE="$ROOT/go/mod"
-export GOCACHE="$ROOT/go/build"
-# A dependency that needs a newer Go must fail here, not download a toolchain.
-export GOTOOLCHAIN=local
-export GOFLAGS=-mod=mod
-export CGO_ENABLED=0
+# shellcheck source=scripts/go-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
+use_shared_go_env "$ROOT"
 
 self="$(basename "$0")"
 current_step=""

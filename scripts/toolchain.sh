@@ -76,12 +76,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# These must stay identical to the script that builds the Kubernetes binaries: both share the caches.
+# shellcheck source=scripts/go-env.sh
+source "$repo/scripts/go-env.sh"
 use_go_env() {
   command -v go >/dev/null || die "go is not on PATH"
-  export GOMODCACHE=$root/go/mod GOCACHE=$root/go/build GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-  # A go.work above the cache folder would otherwise take over the wrapper modules.
-  export GOWORK=off
+  use_shared_go_env "$root"
 }
 
 pulumi_cli() {
