@@ -1,6 +1,12 @@
 import * as k8s from "@kubernetes/client-node";
 import { ZONE_LABEL } from "../../components/bookinfo";
 
+export interface ServiceEndpoint {
+  zone?: string;
+  hints: string[];
+  ready: boolean;
+}
+
 /** Typed clients of one cluster, read through its kubeconfig (never the machine's default). */
 export class ClusterReader {
   readonly core: k8s.CoreV1Api;
@@ -60,8 +66,11 @@ export class ClusterReader {
     return secrets.body.items.map((s) => s.metadata!.labels!.name).sort();
   }
 
-  /** Zones the EndpointSlices of a Service hint their endpoints to. */
-  async endpointHintZones(namespace: string, service: string): Promise<string[][]> {
+  /**
+   * Each endpoint of a Service, from its EndpointSlices: the zone it runs in, the zones it is
+   * hinted to, and whether it is ready (a terminating pod stays listed, not ready, while it drains).
+   */
+  async serviceEndpoints(namespace: string, service: string): Promise<ServiceEndpoint[]> {
     const slices = await this.discovery.listNamespacedEndpointSlice(
       namespace,
       undefined,
@@ -71,7 +80,11 @@ export class ClusterReader {
       `kubernetes.io/service-name=${service}`,
     );
     return slices.body.items.flatMap((slice) =>
-      slice.endpoints.map((e) => (e.hints?.forZones ?? []).map((z) => z.name)),
+      slice.endpoints.map((e) => ({
+        zone: e.zone,
+        hints: (e.hints?.forZones ?? []).map((z) => z.name),
+        ready: e.conditions?.ready === true,
+      })),
     );
   }
 

@@ -6,7 +6,7 @@ import { PROBE_RUN_LABEL } from "../../cli/lib/probe";
 import { connectLab } from "../../cli/lib/stack";
 import { measureSwitch } from "../../cli/switch";
 import { runVerify } from "../../cli/verify";
-import { ClusterReader, SwitchWatcher } from "../helpers/cluster";
+import { ClusterReader, ServiceEndpoint, SwitchWatcher } from "../helpers/cluster";
 import { createTestStack, runProgram, TestStack } from "../helpers/workspace";
 import { PROJECT_DIR } from "../helpers/stacks";
 import { MODE_ANNOTATION } from "../../components/istio";
@@ -33,6 +33,8 @@ async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
 
 const templateMode = (o: { object: any }) =>
   o.object.spec?.template?.metadata?.annotations?.[MODE_ANNOTATION];
+const readyZones = (endpoints: ServiceEndpoint[]) =>
+  [...new Set(endpoints.filter((e) => e.ready).map((e) => e.zone))].sort();
 const labelsOf = (o: { object: any }): Record<string, string> => o.object.metadata?.labels ?? {};
 
 describe("the program against a real API server (kwok lab)", () => {
@@ -132,8 +134,19 @@ describe("the program against a real API server (kwok lab)", () => {
   async function expectTrafficDistribution(): Promise<void> {
     const service = await cluster.core.readNamespacedService("reviews", "bookinfo");
     expect(service.body.spec?.trafficDistribution).toBe("PreferClose");
-    const hints = await cluster.endpointHintZones("bookinfo", "reviews");
-    expect(hints.map((zones) => zones.join(",")).sort()).toEqual(ZONES);
+    // The EndpointSlice controller catches up with the last rollout asynchronously; a pod replaced
+    // a moment ago may still be listed, draining, next to its successor in the same zone.
+    let endpoints: ServiceEndpoint[] = [];
+    for (let attempt = 0; attempt < 30; attempt++) {
+      endpoints = await cluster.serviceEndpoints("bookinfo", "reviews");
+      if (readyZones(endpoints).join() === ZONES.join()) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(readyZones(endpoints)).toEqual(ZONES);
+    // PreferClose hints every endpoint, draining or not, to its own zone and to no other.
+    for (const endpoint of endpoints) {
+      expect([endpoint.zone, endpoint.hints]).toEqual([endpoint.zone, [endpoint.zone]]);
+    }
   }
 
   async function switchTo(mode: "sidecar" | "ambient", watcher: SwitchWatcher): Promise<number> {
