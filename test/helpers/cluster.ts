@@ -47,6 +47,27 @@ export class ClusterReader {
     ).body.items;
   }
 
+  /**
+   * True once every Deployment in the namespace has finished its rollout as `kubectl rollout status`
+   * sees it, and the pods it replaced are gone: Pulumi's await returns when the new pods are ready,
+   * a moment before the old ReplicaSet's last pod has left and the status has been recounted.
+   */
+  async rolloutSettled(namespace: string): Promise<boolean> {
+    const deployments = await this.deployments(namespace);
+    const rolledOut = deployments.every((d) => {
+      const wanted = d.spec?.replicas ?? 1;
+      const status = d.status ?? {};
+      return (
+        (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+        status.replicas === wanted &&
+        status.updatedReplicas === wanted &&
+        status.readyReplicas === wanted
+      );
+    });
+    const leaving = (await this.pods(namespace)).filter((p) => p.metadata?.deletionTimestamp);
+    return rolledOut && leaving.length === 0;
+  }
+
   /** Node name → its `topology.kubernetes.io/zone` label (undefined when unlabelled). */
   async nodeZones(): Promise<Record<string, string | undefined>> {
     const nodes = (await this.core.listNode()).body.items;

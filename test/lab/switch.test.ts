@@ -35,6 +35,12 @@ const templateMode = (o: { object: any }) =>
   o.object.spec?.template?.metadata?.annotations?.[MODE_ANNOTATION];
 const readyZones = (endpoints: ServiceEndpoint[]) =>
   [...new Set(endpoints.filter((e) => e.ready).map((e) => e.zone))].sort();
+/** Polls once a second for up to a minute; the assertions after it say what never came true. */
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 60 && !(await condition()); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 const labelsOf = (o: { object: any }): Record<string, string> => o.object.metadata?.labels ?? {};
 
 describe("the program against a real API server (kwok lab)", () => {
@@ -98,6 +104,7 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   async function expectWorkloadsInTheirZones(mode: string): Promise<void> {
+    await waitUntil(() => cluster.rolloutSettled("bookinfo"));
     const nodeZones = await cluster.nodeZones();
     const pods = await cluster.pods("bookinfo");
     const zonesOf = (app: string, extra?: (pod: any) => boolean) =>
@@ -137,11 +144,10 @@ describe("the program against a real API server (kwok lab)", () => {
     // The EndpointSlice controller catches up with the last rollout asynchronously; a pod replaced
     // a moment ago may still be listed, draining, next to its successor in the same zone.
     let endpoints: ServiceEndpoint[] = [];
-    for (let attempt = 0; attempt < 30; attempt++) {
+    await waitUntil(async () => {
       endpoints = await cluster.serviceEndpoints("bookinfo", "reviews");
-      if (readyZones(endpoints).join() === ZONES.join()) break;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+      return readyZones(endpoints).join() === ZONES.join();
+    });
     expect(readyZones(endpoints)).toEqual(ZONES);
     // PreferClose hints every endpoint, draining or not, to its own zone and to no other.
     for (const endpoint of endpoints) {
