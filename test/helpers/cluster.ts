@@ -1,4 +1,5 @@
 import * as k8s from "@kubernetes/client-node";
+import { rolloutsPending } from "../../cli/lib/workloads";
 import { ZONE_LABEL } from "../../components/bookinfo";
 
 export interface ServiceEndpoint {
@@ -48,24 +49,15 @@ export class ClusterReader {
   }
 
   /**
-   * True once every Deployment in the namespace has finished its rollout as `kubectl rollout status`
-   * sees it, and the pods it replaced are gone: Pulumi's await returns when the new pods are ready,
-   * a moment before the old ReplicaSet's last pod has left and the status has been recounted.
+   * What keeps a namespace's rollout from having settled: each Deployment still rolling out, as the
+   * switch command judges it, and each pod still being deleted. Pulumi's await returns once the new
+   * pods are ready, a moment before the replaced pods have left and the status has been recounted.
    */
-  async rolloutSettled(namespace: string): Promise<boolean> {
-    const deployments = await this.deployments(namespace);
-    const rolledOut = deployments.every((d) => {
-      const wanted = d.spec?.replicas ?? 1;
-      const status = d.status ?? {};
-      return (
-        (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-        status.replicas === wanted &&
-        status.updatedReplicas === wanted &&
-        status.readyReplicas === wanted
-      );
-    });
-    const leaving = (await this.pods(namespace)).filter((p) => p.metadata?.deletionTimestamp);
-    return rolledOut && leaving.length === 0;
+  async rolloutUnsettled(namespace: string): Promise<string[]> {
+    const leaving = (await this.pods(namespace))
+      .filter((pod) => pod.metadata?.deletionTimestamp)
+      .map((pod) => `${pod.metadata!.name} is still being deleted`);
+    return [...rolloutsPending(await this.deployments(namespace)), ...leaving];
   }
 
   /** Node name → its `topology.kubernetes.io/zone` label (undefined when unlabelled). */

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CannotAnswerError } from "../../cli/lib/answerable";
+import { Check, waitFor } from "../../cli/lib/interrupt";
 import { summarisePlan } from "../../cli/lib/plan";
 import { PROBE_RUN_LABEL } from "../../cli/lib/probe";
 import { connectLab } from "../../cli/lib/stack";
@@ -35,12 +36,8 @@ const templateMode = (o: { object: any }) =>
   o.object.spec?.template?.metadata?.annotations?.[MODE_ANNOTATION];
 const readyZones = (endpoints: ServiceEndpoint[]) =>
   [...new Set(endpoints.filter((e) => e.ready).map((e) => e.zone))].sort();
-/** Polls once a second for up to a minute; the assertions after it say what never came true. */
-async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 60 && !(await condition()); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
+/** How the checks after an `up` wait for the cluster to catch up: once a second, for up to a minute. */
+const SETTLING = { timeoutMs: 60_000, intervalMs: 1000 };
 const labelsOf = (o: { object: any }): Record<string, string> => o.object.metadata?.labels ?? {};
 
 describe("the program against a real API server (kwok lab)", () => {
@@ -104,7 +101,14 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   async function expectWorkloadsInTheirZones(mode: string): Promise<void> {
-    await waitUntil(() => cluster.rolloutSettled("bookinfo"));
+    await waitFor(
+      "the bookinfo rollout to settle",
+      async (): Promise<Check<true>> => {
+        const unsettled = await cluster.rolloutUnsettled("bookinfo");
+        return unsettled.length ? { done: false, reason: unsettled.join("; ") } : { done: true, value: true };
+      },
+      SETTLING,
+    );
     const nodeZones = await cluster.nodeZones();
     const pods = await cluster.pods("bookinfo");
     const zonesOf = (app: string, extra?: (pod: any) => boolean) =>
@@ -143,11 +147,17 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(service.body.spec?.trafficDistribution).toBe("PreferClose");
     // The EndpointSlice controller catches up with the last rollout asynchronously; a pod replaced
     // a moment ago may still be listed, draining, next to its successor in the same zone.
-    let endpoints: ServiceEndpoint[] = [];
-    await waitUntil(async () => {
-      endpoints = await cluster.serviceEndpoints("bookinfo", "reviews");
-      return readyZones(endpoints).join() === ZONES.join();
-    });
+    const endpoints = await waitFor(
+      "a ready reviews endpoint in every zone",
+      async (): Promise<Check<ServiceEndpoint[]>> => {
+        const listed = await cluster.serviceEndpoints("bookinfo", "reviews");
+        const zones = readyZones(listed);
+        return zones.join() === ZONES.join()
+          ? { done: true, value: listed }
+          : { done: false, reason: `ready in ${zones.join(", ") || "no zone"}` };
+      },
+      SETTLING,
+    );
     expect(readyZones(endpoints)).toEqual(ZONES);
     // PreferClose hints every endpoint, draining or not, to its own zone and to no other.
     for (const endpoint of endpoints) {
