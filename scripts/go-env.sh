@@ -1,5 +1,5 @@
-# Sourced by every script that runs `go`, with the cache root as argument: one module cache and one
-# build cache for all of them, so each module is downloaded and compiled once.
+# Sourced by every script that runs `go`. use_shared_go_env takes the cache root: one module cache
+# and one build cache for all of them, so each module is downloaded and compiled once.
 # shellcheck shell=bash
 use_shared_go_env() {
   export GOMODCACHE="$1/go/mod"
@@ -10,4 +10,15 @@ use_shared_go_env() {
   export CGO_ENABLED=0
   # A go.work above the cache folder would otherwise take over the wrapper modules.
   export GOWORK=off
+}
+
+# go_build DIR OUT PACKAGE [go build flags...] builds PACKAGE in the module at DIR to a hidden
+# `.<name>.partial.<pid>` beside OUT and renames it, so an interrupted build never leaves a binary
+# that looks complete under its final name.
+go_build() {
+  local dir=$1 out=$2 package=$3 partial
+  shift 3
+  partial="$(dirname "$out")/.$(basename "$out").partial.$$"
+  (cd "$dir" && go build -trimpath -buildvcs=false "$@" -o "$partial" "$package")
+  mv -f -- "$partial" "$out"
 }

@@ -154,16 +154,6 @@ write_wrapper() {
   (cd "$dir" && go mod tidy)
 }
 
-# Args: wrapper dir, output path, package, extra go build arguments.
-go_build() {
-  local dir=$1 out=$2 pkg=$3
-  shift 3
-  local tmp
-  tmp="$(dirname "$out")/.$(basename "$out").tmp.$$"
-  (cd "$dir" && go build -trimpath -o "$tmp" "$@" "$pkg")
-  mv -f "$tmp" "$out"
-}
-
 k8s_wrapper() {
   local dir=$1 gomod godebug replaces
   gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')"
@@ -207,8 +197,8 @@ build_etcd() {
     if [[ ! -x /usr/bin/etcd ]]; then
       step "apt-get install etcd-server" apt-get install -y --no-install-recommends etcd-server
     fi
-    step "copy Debian etcd" install -m 0755 /usr/bin/etcd "$bin/.etcd.tmp.$$"
-    mv -f "$bin/.etcd.tmp.$$" "$bin/etcd"
+    step "copy Debian etcd" install -m 0755 /usr/bin/etcd "$bin/.etcd.partial.$$"
+    mv -f "$bin/.etcd.partial.$$" "$bin/etcd"
     return
   fi
   local go_directive

@@ -59,7 +59,6 @@ toolchain_dir=$root/toolchain/$key
 bin_dir=$toolchain_dir/bin
 pulumi_home=$toolchain_dir/pulumi-home
 work_dir=
-partial_files=()
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 die() {
@@ -68,7 +67,7 @@ die() {
 }
 
 cleanup() {
-  if ((${#partial_files[@]})); then rm -f -- "${partial_files[@]}"; fi
+  rm -f -- "$bin_dir"/.*.partial.$$
   if [[ -n $work_dir ]]; then rm -rf -- "$work_dir"; fi
 }
 trap cleanup EXIT
@@ -248,16 +247,6 @@ require_selected() {
   done
 }
 
-# Builds to a temporary name and renames, so an interrupted build never leaves a binary that looks
-# complete under the final name.
-go_build() {
-  local dir=$1 out=$2 package=$3 tags=$4 ldflags=$5 partial
-  partial=$bin_dir/.${out}.partial.$$
-  partial_files+=("$partial")
-  (cd "$dir" && go build -trimpath -buildvcs=false -tags "$tags" -ldflags "$ldflags" -o "$partial" "$package")
-  mv -f -- "$partial" "$bin_dir/$out"
-}
-
 build_pulumi() {
   local dir=$work_dir/pulumi pins=("$PULUMI_PKG_MODULE" "$PULUMI_SDK_MODULE") pin edits sdk_dir partial
   if [[ -n $LANGUAGE_HOST_MODULE ]]; then pins+=("$LANGUAGE_HOST_MODULE"); fi
@@ -269,18 +258,17 @@ build_pulumi() {
   timed "pulumi: resolved dependencies" tidy_wrapper "$dir"
   require_selected "$dir" "${pins[@]}"
 
-  timed "built pulumi" go_build "$dir" pulumi "${PULUMI_PKG_MODULE%@*}/cmd/pulumi" "$PULUMI_TAGS" \
-    "-s -w -X $PULUMI_VERSION_X"
+  timed "built pulumi" go_build "$dir" "$bin_dir/pulumi" "${PULUMI_PKG_MODULE%@*}/cmd/pulumi" \
+    -tags "$PULUMI_TAGS" -ldflags "-s -w -X $PULUMI_VERSION_X"
   if [[ -n $LANGUAGE_HOST_MODULE ]]; then
-    timed "built pulumi-language-nodejs" go_build "$dir" pulumi-language-nodejs "${LANGUAGE_HOST_MODULE%@*}" \
-      "$PULUMI_TAGS" "-s -w -X $PULUMI_VERSION_X"
+    timed "built pulumi-language-nodejs" go_build "$dir" "$bin_dir/pulumi-language-nodejs" \
+      "${LANGUAGE_HOST_MODULE%@*}" -tags "$PULUMI_TAGS" -ldflags "-s -w -X $PULUMI_VERSION_X"
   fi
 
   # Dynamic providers run this shell script, which the engine looks for beside pulumi. Module zips
   # drop the exec bit.
   sdk_dir=$(cd "$dir" && go list -m -f '{{.Dir}}' "${PULUMI_SDK_MODULE%@*}")
   partial=$bin_dir/.pulumi-resource-pulumi-nodejs.partial.$$
-  partial_files+=("$partial")
   install -m 0755 "$sdk_dir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$partial"
   mv -f -- "$partial" "$bin_dir/pulumi-resource-pulumi-nodejs"
   log "copied pulumi-resource-pulumi-nodejs from ${PULUMI_SDK_MODULE}"
@@ -313,8 +301,8 @@ build_kubernetes() {
   (cd "$dir" && go mod edit -tool="$module/cmd/pulumi-resource-kubernetes")
   timed "kubernetes: resolved dependencies" tidy_wrapper "$dir"
   require_selected "$dir" "$KUBERNETES_MODULE"
-  timed "built pulumi-resource-kubernetes" go_build "$dir" pulumi-resource-kubernetes \
-    "$module/cmd/pulumi-resource-kubernetes" "" "-s -w -X $KUBERNETES_VERSION_X"
+  timed "built pulumi-resource-kubernetes" go_build "$dir" "$bin_dir/pulumi-resource-kubernetes" \
+    "$module/cmd/pulumi-resource-kubernetes" -ldflags "-s -w -X $KUBERNETES_VERSION_X"
 }
 
 build_command() {
@@ -323,8 +311,8 @@ build_command() {
     -require="$COMMAND_MODULE" -tool="$module/cmd/pulumi-resource-command"
   timed "command: resolved dependencies" tidy_wrapper "$dir"
   require_selected "$dir" "$COMMAND_MODULE"
-  timed "built pulumi-resource-command" go_build "$dir" pulumi-resource-command \
-    "$module/cmd/pulumi-resource-command" "" "-X $COMMAND_VERSION_X"
+  timed "built pulumi-resource-command" go_build "$dir" "$bin_dir/pulumi-resource-command" \
+    "$module/cmd/pulumi-resource-command" -ldflags "-X $COMMAND_VERSION_X"
 }
 
 register_plugin() {
