@@ -31,6 +31,8 @@ export interface BookinfoArgs {
   meshReady: pulumi.Resource[];
   /** Istio's CRDs, for the ingress Gateway and VirtualService. */
   crds: pulumi.Resource;
+  /** What must run before Istio can judge the Gateway and VirtualService (see `LocalityArgs.validation`). */
+  validation: pulumi.Input<pulumi.Resource[]>;
   /** True while this run moves the namespace from ambient back to sidecars; it reverses the order. */
   leavingAmbient: pulumi.Input<boolean>;
 }
@@ -273,8 +275,11 @@ export class Bookinfo extends pulumi.ComponentResource {
 
     if (args.ingress) {
       const gatewayName = "bookinfo-gateway";
-      // Gateway and VirtualService are Istio CRDs, installed by the base chart.
-      const crdOpts = { parent: this, dependsOn: [namespace, args.crds] };
+      // Istio CRDs (base chart); base's webhook fails open until istiod is ready to validate them.
+      const crdOpts = {
+        parent: this,
+        dependsOn: pulumi.output(args.validation).apply((istiod) => [namespace, args.crds, ...istiod]),
+      };
       new kubernetes.apiextensions.CustomResource(
         `${name}-gateway`,
         {

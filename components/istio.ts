@@ -1,7 +1,8 @@
 import * as path from "path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DataplaneMode, IngressServiceType } from "../stacks/config";
+import deepmerge from "deepmerge";
+import { DataplaneMode, IngressServiceType, IstioValues } from "../stacks/config";
 import { IstioChart, istioCharts } from "../stacks/modes";
 
 /** Pod-template annotation whose value is the mode: changing the mode restarts the pods that carry it. */
@@ -44,12 +45,17 @@ export interface IstioArgs {
   istiodAfter?: pulumi.Input<pulumi.Resource[]>;
   /** Resources everything of Istio waits for: proxies read their node's zone label when they connect. */
   after: pulumi.Resource[];
+  /**
+   * The user's Helm values by chart (`istio.values`), merged over the program's own as Helm merges
+   * values files; default none. Values of a chart the mode does not install are unused.
+   */
+  values?: IstioValues;
 }
 
-/** The Helm values of one chart for a mode; pure, so tests read them without mocks. */
+/** The program's own Helm values of one chart for a mode; pure, so tests read them without mocks. */
 export function istioValues(
   chart: IstioChart,
-  args: Omit<IstioArgs, "chartSource" | "istiodAfter" | "after">,
+  args: Omit<IstioArgs, "chartSource" | "istiodAfter" | "after" | "values">,
 ): Record<string, unknown> {
   // Charts from the git tag carry development images; the published charts set these same values.
   const global = { hub: args.hub, tag: args.version };
@@ -69,10 +75,24 @@ export function istioValues(
     case "gateway":
       return {
         service: { type: args.ingressServiceType },
-        // A new pod template picks up the proxy settings of the new mode (HBONE towards ambient pods).
+        // istiod configures a running gateway to send HBONE to ambient pods; a new pod is what makes
+        // its proxy start with the mode's settings, such as accepting HBONE under the ambient profile.
         podAnnotations: { [MODE_ANNOTATION]: args.mode },
       };
   }
+}
+
+/**
+ * The user's values over the program's, as Helm merges a values file over the ones before it: maps
+ * merge key by key, anything else the user sets (a scalar, a list, `null`) replaces the program's.
+ */
+export function mergeHelmValues(
+  program: Record<string, unknown>,
+  user: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  return deepmerge(program, user ?? {}, {
+    arrayMerge: (_program: unknown[], userArray: unknown[]) => userArray,
+  });
 }
 
 /**
@@ -120,7 +140,7 @@ export class Istio extends pulumi.ComponentResource {
           name: RELEASE_NAMES[chart],
           ...chartReference(chart, args.chartSource, args.version),
           namespace,
-          values: istioValues(chart, args),
+          values: mergeHelmValues(istioValues(chart, args), args.values?.[chart]),
           // Image pulls on a fresh minikube node take longer than Helm's default five minutes.
           timeout: 900,
         },

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DataplaneMode, loadConfig, StackConfig } from "../stacks/config";
 import { previousDataplaneMode } from "../stacks/history";
 import { cniPlatform, localityPlan, zonesWithoutReviews } from "../stacks/modes";
+import { checkNodeLocality } from "../stacks/nodes";
 import { productpageCommand } from "../stacks/outputs";
 import { Bookinfo, BOOKINFO_SERVICES } from "./bookinfo";
 import { Cluster } from "./cluster";
@@ -66,6 +67,7 @@ export class Lab extends pulumi.ComponentResource {
         hub: config.istio.hub,
         ingressGateway: config.istio.ingressGateway,
         ingressServiceType: config.istio.ingressServiceType,
+        values: config.istio.values,
         cniPlatform: cniPlatform(config),
         after: cluster.zoneLabels,
         istiodAfter: leavingAmbient.apply((leaving): Promise<pulumi.Resource[]> =>
@@ -74,6 +76,10 @@ export class Lab extends pulumi.ComponentResource {
       },
       { parent: this, providers },
     );
+
+    // Istio's own validation judges every Istio resource: after istiod on an install, at once on the
+    // way out of ambient, where istiod already runs and must wait for the sidecars to come back.
+    const judgedBy = leavingAmbient.apply((leaving): pulumi.Resource[] => (leaving ? [] : [istio.istiod]));
 
     const bookinfo = new Bookinfo(
       "bookinfo",
@@ -88,6 +94,7 @@ export class Lab extends pulumi.ComponentResource {
         ingress: config.istio.ingressGateway,
         meshReady: istio.meshReady,
         crds: istio.crds,
+        validation: judgedBy,
         leavingAmbient,
       },
       { parent: this, providers },
@@ -100,9 +107,11 @@ export class Lab extends pulumi.ComponentResource {
         intent: config.locality,
         plan,
         zones: config.zones,
+        region: config.cluster.region,
         namespace: config.bookinfo.namespace,
         services: bookinfo.services,
         crds: istio.crds,
+        validation: judgedBy,
       },
       { parent: this, providers },
     );
@@ -132,7 +141,12 @@ export class Lab extends pulumi.ComponentResource {
   }
 }
 
-/** Declares the lab for this stack's configuration and returns the stack outputs. */
-export function declareStack(): Record<string, unknown> {
-  return new Lab("lab", { config: loadConfig(), previousMode: previousDataplaneMode() }).outputs;
+/**
+ * Validates this stack's configuration (against the live nodes where they came labelled), then
+ * declares the lab and returns the stack outputs.
+ */
+export async function declareStack(): Promise<Record<string, unknown>> {
+  const config = loadConfig();
+  await checkNodeLocality(config);
+  return new Lab("lab", { config, previousMode: previousDataplaneMode() }).outputs;
 }

@@ -10,30 +10,50 @@ export interface LocalityArgs {
   plan: LocalityPlan;
   /** Zones, in order. */
   zones: string[];
+  /**
+   * The `topology.kubernetes.io/region` the nodes carry (`cluster.region`); strict rules name it,
+   * since Istio allows a `*` only at the end of a locality.
+   */
+  region: string;
   /** Namespace of the Services. */
   namespace: string;
   /** The Services to keep in-zone, by name; they must exist before they are patched. */
   services: Record<string, pulumi.Resource>;
   /** Istio's CRDs, for the DestinationRules. */
   crds: pulumi.Resource;
+  /**
+   * What must run before Istio can judge a DestinationRule: the istiod release on an install (the
+   * base chart's webhook fails open until istiod is ready); nothing while leaving ambient, where
+   * istiod already runs and changes last.
+   */
+  validation: pulumi.Input<pulumi.Resource[]>;
 }
 
 /**
- * Envoy acts on locality only with outlier detection configured (istio/istio#48084); these are
- * the seed's values.
+ * The seed's outlier detection. Istio applies `failoverPriority` and `failover` only to a rule with
+ * outlier detection (Envoy moves to a lower priority only once it ejects endpoints); `distribute`
+ * applies without it. It stays on every rule so a rule keeps the same shape across intents.
  */
 export const OUTLIER_DETECTION = { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" };
 
 /**
- * The DestinationRule `localityLbSetting` for an intent. Localities are written `*\/<zone>/*` so
- * they match whatever region the nodes carry.
+ * The DestinationRule `localityLbSetting` for an intent. Strict localities are written
+ * `<region>/<zone>/*`: Istio rejects a `*` anywhere but at the end, so a rule cannot leave the
+ * region open, and matches only nodes that carry this region.
  */
-export function localityLbSetting(intent: LocalityIntent, zones: string[]): Record<string, unknown> {
+export function localityLbSetting(
+  intent: LocalityIntent,
+  zones: string[],
+  region: string,
+): Record<string, unknown> {
   switch (intent) {
     case "strict":
       return {
         enabled: true,
-        distribute: zones.map((zone) => ({ from: `*/${zone}/*`, to: { [`*/${zone}/*`]: 100 } })),
+        distribute: zones.map((zone) => ({
+          from: `${region}/${zone}/*`,
+          to: { [`${region}/${zone}/*`]: 100 },
+        })),
       };
     case "failover":
       return {
@@ -51,11 +71,12 @@ export function destinationRuleSpec(
   namespace: string,
   intent: LocalityIntent,
   zones: string[],
+  region: string,
 ): Record<string, unknown> {
   return {
     host: `${service}.${namespace}.svc.cluster.local`,
     trafficPolicy: {
-      loadBalancer: { localityLbSetting: localityLbSetting(intent, zones) },
+      loadBalancer: { localityLbSetting: localityLbSetting(intent, zones, region) },
       outlierDetection: OUTLIER_DETECTION,
     },
   };
@@ -77,10 +98,13 @@ export class Locality extends pulumi.ComponentResource {
             apiVersion: "networking.istio.io/v1",
             kind: "DestinationRule",
             metadata: { name: `${service}-locality`, namespace: args.namespace },
-            spec: destinationRuleSpec(service, args.namespace, args.intent, args.zones),
+            spec: destinationRuleSpec(service, args.namespace, args.intent, args.zones, args.region),
           },
-          // DestinationRule is an Istio CRD, installed by the base chart.
-          { parent: this, dependsOn: [args.crds, resource] },
+          // An Istio CRD (base chart); base's webhook fails open until istiod is ready to validate it.
+          {
+            parent: this,
+            dependsOn: pulumi.output(args.validation).apply((istiod) => [args.crds, resource, ...istiod]),
+          },
         );
       }
       if (args.plan.trafficDistribution) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { IstioChart } from "./modes";
 
 /** How workloads join the mesh: an Envoy sidecar per pod, or the per-node ztunnel. */
 export type DataplaneMode = "sidecar" | "ambient";
@@ -13,6 +14,8 @@ export type ReviewsVersion = "v1" | "v2" | "v3";
 export const DATAPLANE_MODES: readonly DataplaneMode[] = ["sidecar", "ambient"];
 export const LOCALITY_INTENTS: readonly LocalityIntent[] = ["strict", "failover", "off"];
 export const REVIEWS_VERSIONS: readonly ReviewsVersion[] = ["v1", "v2", "v3"];
+/** Istio's charts, the keys `istio.values` allows. */
+export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "cni", "ztunnel", "gateway"];
 
 /** Where the cluster comes from and how its nodes map to zones. */
 export interface ClusterConfig {
@@ -46,7 +49,12 @@ export interface IstioConfig {
   hub: string;
   ingressGateway: boolean;
   ingressServiceType: IngressServiceType;
+  /** Helm values per chart, merged over the program's own (maps recursively; anything else replaces). */
+  values: IstioValues;
 }
+
+/** User Helm values by chart; a chart left out keeps the program's values. */
+export type IstioValues = Partial<Record<IstioChart, Record<string, unknown>>>;
 
 export interface BookinfoConfig {
   namespace: string;
@@ -128,6 +136,11 @@ const oneOf = (values: readonly string[]): string => {
   return quoted.length === 2 ? `${quoted[0]} or ${quoted[1]}` : `one of ${quoted.join(", ")}`;
 };
 
+/** One problem of a key, as every configuration error says it: the key, its value, what is allowed. */
+export function configProblem(key: string, value: unknown, expected: string): string {
+  return `\`${NAMESPACE}:${key}\` is \`${show(value)}\`; expected ${expected}`;
+}
+
 /** The minikube runtime the program assumes when none is set: minikube's advice per driver. */
 export function defaultContainerRuntime(driver: MinikubeDriver): ContainerRuntime {
   return driver === "podman" ? "cri-o" : "docker";
@@ -170,7 +183,7 @@ class Reader {
   readonly problems: string[] = [];
 
   problem(key: string, value: unknown, expected: string): void {
-    this.problems.push(`\`${NAMESPACE}:${key}\` is \`${show(value)}\`; expected ${expected}`);
+    this.problems.push(configProblem(key, value, expected));
   }
 
   object(key: string, value: unknown): Record<string, unknown> {
@@ -278,6 +291,25 @@ function readReviewsZones(r: Reader, value: unknown, zones: string[]): Record<Re
   return result;
 }
 
+function readIstioValues(r: Reader, value: unknown): IstioValues {
+  const values: IstioValues = {};
+  if (value === undefined) return values;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    r.problem("istio.values", value, `an object of Helm values by chart (${oneOf(ISTIO_CHARTS)})`);
+    return values;
+  }
+  for (const [chart, chartValues] of Object.entries(value as Record<string, unknown>)) {
+    if (!(ISTIO_CHARTS as readonly string[]).includes(chart)) {
+      r.problem(`istio.values.${chart}`, chartValues, `a chart name as key, ${oneOf(ISTIO_CHARTS)}`);
+    } else if (typeof chartValues !== "object" || chartValues === null || Array.isArray(chartValues)) {
+      r.problem(`istio.values.${chart}`, chartValues, `an object of Helm values for the \`${chart}\` chart`);
+    } else {
+      values[chart as IstioChart] = chartValues as Record<string, unknown>;
+    }
+  }
+  return values;
+}
+
 /**
  * Validates raw configuration and fills in defaults. Throws one {@link ConfigError} naming every
  * bad key, its value and what is allowed, before any resource is declared.
@@ -364,6 +396,7 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
       ["NodePort", "ClusterIP", "LoadBalancer"],
       DEFAULTS.istio.ingressServiceType,
     ),
+    values: readIstioValues(r, i.values),
   };
 
   const b = r.object("bookinfo", raw.bookinfo);

@@ -99,7 +99,7 @@ export async function runProgram(
     ),
   );
 
-  const program = require("../../index") as Record<string, unknown>;
+  const program = await (require("../../index") as Promise<Record<string, unknown>>);
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;

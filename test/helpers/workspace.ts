@@ -14,7 +14,7 @@ import { PROJECT_DIR } from "./stacks";
  */
 export const runProgram: PulumiFn = async () => {
   try {
-    return declareStack();
+    return await declareStack();
   } catch (error) {
     // What the language host does with a RunError: report its message as an error, without a stack
     // trace. Rethrown in this process, the error would also escape as an unhandled rejection.

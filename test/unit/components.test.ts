@@ -1,6 +1,6 @@
 import { deploymentSpec, workloadSpecs } from "../../components/bookinfo";
 import { minikubeStartCommand, topologyLabels } from "../../components/cluster";
-import { chartReference, istioValues, MODE_ANNOTATION } from "../../components/istio";
+import { chartReference, istioValues, mergeHelmValues, MODE_ANNOTATION } from "../../components/istio";
 import { destinationRuleSpec, localityLbSetting, OUTLIER_DETECTION } from "../../components/locality";
 
 const istioArgs = {
@@ -93,39 +93,78 @@ describe("chartReference", () => {
   });
 });
 
+describe("mergeHelmValues", () => {
+  const program = {
+    global: { hub: "docker.io/istio", tag: "1.26.6" },
+    pilot: { env: { PILOT_A: "a" }, replicaCount: 1 },
+    meshConfig: { extensionProviders: [{ name: "program" }] },
+  };
+
+  it("keeps the program's keys the user leaves alone and merges maps key by key", () => {
+    const merged = mergeHelmValues(program, { pilot: { env: { PILOT_X: "1" } }, global: { tag: "1.27.0" } });
+    expect(merged).toEqual({
+      global: { hub: "docker.io/istio", tag: "1.27.0" },
+      pilot: { env: { PILOT_A: "a", PILOT_X: "1" }, replicaCount: 1 },
+      meshConfig: { extensionProviders: [{ name: "program" }] },
+    });
+  });
+
+  it("lets the user's lists and scalars replace the program's, as Helm does", () => {
+    const merged = mergeHelmValues(program, {
+      meshConfig: { extensionProviders: [{ name: "user" }] },
+      pilot: { replicaCount: 2, env: null },
+      global: "replaced",
+    });
+    expect(merged.meshConfig).toEqual({ extensionProviders: [{ name: "user" }] });
+    expect(merged.pilot).toEqual({ replicaCount: 2, env: null });
+    expect(merged.global).toBe("replaced");
+  });
+
+  it("leaves the program's values as they are without user values, and does not change them", () => {
+    expect(mergeHelmValues(program, undefined)).toEqual(program);
+    mergeHelmValues(program, { pilot: { env: { PILOT_X: "1" } } });
+    expect(program.pilot.env).toEqual({ PILOT_A: "a" });
+  });
+});
+
 describe("localityLbSetting", () => {
   const zones = ["zone-a", "zone-b", "zone-c"];
 
-  it("strict: each zone distributes 100 % to itself", () => {
-    expect(localityLbSetting("strict", zones)).toEqual({
+  it("strict: each zone of the region distributes 100 % to itself", () => {
+    expect(localityLbSetting("strict", zones, "region-1")).toEqual({
       enabled: true,
       distribute: [
-        { from: "*/zone-a/*", to: { "*/zone-a/*": 100 } },
-        { from: "*/zone-b/*", to: { "*/zone-b/*": 100 } },
-        { from: "*/zone-c/*", to: { "*/zone-c/*": 100 } },
+        { from: "region-1/zone-a/*", to: { "region-1/zone-a/*": 100 } },
+        { from: "region-1/zone-b/*", to: { "region-1/zone-b/*": 100 } },
+        { from: "region-1/zone-c/*", to: { "region-1/zone-c/*": 100 } },
       ],
     });
   });
 
-  it("failover: own zone first, by failover priority", () => {
-    expect(localityLbSetting("failover", zones)).toEqual({
+  it("failover: own zone first, by failover priority, whatever the region", () => {
+    expect(localityLbSetting("failover", zones, "region-1")).toEqual({
       enabled: true,
       failoverPriority: ["topology.kubernetes.io/region", "topology.kubernetes.io/zone"],
     });
   });
 
   it("off: disabled for the host, overriding the mesh default", () => {
-    expect(localityLbSetting("off", zones)).toEqual({ enabled: false });
+    expect(localityLbSetting("off", zones, "region-1")).toEqual({ enabled: false });
   });
 });
 
 describe("destinationRuleSpec", () => {
   it("targets the service's FQDN and carries the seed's outlier detection", () => {
-    const spec = destinationRuleSpec("reviews", "bookinfo", "strict", ["zone-a"]);
+    const spec = destinationRuleSpec("reviews", "bookinfo", "strict", ["zone-a"], "us-east1");
     expect(spec).toEqual({
       host: "reviews.bookinfo.svc.cluster.local",
       trafficPolicy: {
-        loadBalancer: { localityLbSetting: localityLbSetting("strict", ["zone-a"]) },
+        loadBalancer: {
+          localityLbSetting: {
+            enabled: true,
+            distribute: [{ from: "us-east1/zone-a/*", to: { "us-east1/zone-a/*": 100 } }],
+          },
+        },
         outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" },
       },
     });

@@ -69,6 +69,12 @@ describe("defaults", () => {
     expect(partial.istio.version).toBe("1.26.6");
   });
 
+  it("keeps the program's Helm values unless the user gives some, by chart", () => {
+    expect(config.istio.values).toEqual({});
+    const values = { istiod: { pilot: { env: { PILOT_X: "1" } } }, cni: {} };
+    expect(parseConfig({ istio: { values } }, "s").istio.values).toEqual(values);
+  });
+
   it("wraps reviews versions over fewer zones", () => {
     expect(
       parseConfig({ zones: ["east", "west"], cluster: { nodes: 2 } }, "s").bookinfo.reviewsZones,
@@ -167,6 +173,26 @@ describe("validation", () => {
       "a namespace that is no DNS label",
       { bookinfo: { namespace: "Book_Info" } },
       "`istio-locality:bookinfo.namespace` is `Book_Info`; expected a DNS label",
+    ],
+    [
+      "Helm values that are no object",
+      { istio: { values: ["istiod"] } },
+      '`istio-locality:istio.values` is `["istiod"]`; expected an object of Helm values by chart (one of `base`, `istiod`, `cni`, `ztunnel`, `gateway`)',
+    ],
+    [
+      "Helm values for an unknown chart",
+      { istio: { values: { "istio-base": { base: {} } } } },
+      '`istio-locality:istio.values.istio-base` is `{"base":{}}`; expected a chart name as key, one of `base`, `istiod`, `cni`, `ztunnel`, `gateway`',
+    ],
+    [
+      "Helm values of a chart that are no object",
+      { istio: { values: { istiod: "pilot.env.X=1" } } },
+      "`istio-locality:istio.values.istiod` is `pilot.env.X=1`; expected an object of Helm values for the `istiod` chart",
+    ],
+    [
+      "Helm values of a chart that are a list",
+      { istio: { values: { gateway: [{ service: {} }] } } },
+      '`istio-locality:istio.values.gateway` is `[{"service":{}}]`; expected an object of Helm values for the `gateway` chart',
     ],
     [
       "an unknown ingress Service type",

@@ -18,6 +18,18 @@ const names = (run: ProgramRun, type: string) =>
     .map((r) => r.name)
     .sort();
 const release = (run: ProgramRun, chart: string) => run.get(`istio-${chart}`).inputs;
+/** The logical names a resource depends on directly. */
+const directDependencies = (run: ProgramRun, name: string) =>
+  run
+    .get(name)
+    .dependencies.map((urn) => run.resources.find((r) => r.urn === urn)?.name)
+    .filter((dependency) => dependency !== undefined);
+/** Every Istio custom resource of a sidecar stack with the ingress gateway. */
+const ISTIO_RESOURCES = [
+  "bookinfo-gateway",
+  "bookinfo-routes",
+  ...["details", "ratings", "reviews", "productpage"].map((service) => `locality-${service}-rule`),
+];
 
 describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) => {
   let run: ProgramRun;
@@ -237,9 +249,9 @@ describe("sidecar mode", () => {
           localityLbSetting: {
             enabled: true,
             distribute: [
-              { from: "*/zone-a/*", to: { "*/zone-a/*": 100 } },
-              { from: "*/zone-b/*", to: { "*/zone-b/*": 100 } },
-              { from: "*/zone-c/*", to: { "*/zone-c/*": 100 } },
+              { from: "region-1/zone-a/*", to: { "region-1/zone-a/*": 100 } },
+              { from: "region-1/zone-b/*", to: { "region-1/zone-b/*": 100 } },
+              { from: "region-1/zone-c/*", to: { "region-1/zone-c/*": 100 } },
             ],
           },
         },
@@ -390,6 +402,25 @@ describe("switching mode on a live stack", () => {
     expect(sidecar.dependsOn("istio-istiod", "bookinfo-ambient-label")).toBe(false);
     expect(sidecar.dependsOn("bookinfo-injection-label", "istio-istiod")).toBe(true);
   });
+
+  it.each(ISTIO_RESOURCES)(
+    "a fresh sidecar install creates %s after istiod, whose webhook validates it, and after the CRDs",
+    (name) => {
+      expect(directDependencies(sidecar, name)).toEqual(
+        expect.arrayContaining(["istio-base", "istio-istiod"]),
+      );
+    },
+  );
+
+  it.each(ISTIO_RESOURCES)(
+    "back to sidecar: %s comes at once (istiod, already running, validates it) and stays out of what istiod waits for",
+    (name) => {
+      expect(directDependencies(backToSidecar, name)).toContain("istio-base");
+      expect(backToSidecar.dependsOn(name, "istio-istiod")).toBe(false);
+      expect(backToSidecar.dependsOn("istio-istiod", name)).toBe(false);
+      expect(backToSidecar.dependsOn("bookinfo-ambient-label", name)).toBe(false);
+    },
+  );
 });
 
 describe("variants", () => {
@@ -425,8 +456,8 @@ describe("variants", () => {
     expect(
       run.get("locality-reviews-rule").inputs.spec.trafficPolicy.loadBalancer.localityLbSetting.distribute,
     ).toEqual([
-      { from: "*/east/*", to: { "*/east/*": 100 } },
-      { from: "*/west/*", to: { "*/west/*": 100 } },
+      { from: "region-1/east/*", to: { "region-1/east/*": 100 } },
+      { from: "region-1/west/*", to: { "region-1/west/*": 100 } },
     ]);
     expect(run.outputs.reviewsZones).toEqual({ v1: "east", v2: "west", v3: "east" });
     expect(run.byType(NODE_PATCH)).toHaveLength(2);
@@ -472,6 +503,35 @@ describe("variants", () => {
   it("an existing cluster whose nodes are already labelled: nothing is relabelled", async () => {
     const run = await runProgram({ cluster: { provider: "existing", kubeconfig: __filename } });
     expect(run.byType(NODE_PATCH)).toEqual([]);
+  });
+
+  it("user Helm values merge over the program's, chart by chart", async () => {
+    const run = await runProgram({
+      dataplaneMode: "ambient",
+      istio: {
+        values: {
+          istiod: { pilot: { env: { PILOT_X: "1" } }, global: { tag: "1.26.6-distroless" } },
+          base: { base: { validationURL: "https://127.0.0.1:15017/validate" } },
+          gateway: { service: { ports: [{ name: "http2", port: 80 }] } },
+        },
+      },
+    });
+    expect(release(run, "istiod").values).toEqual({
+      profile: "ambient",
+      global: { hub: "docker.io/istio", tag: "1.26.6-distroless" },
+      pilot: { env: { PILOT_X: "1" } },
+    });
+    expect(release(run, "base").values).toEqual({
+      base: { validationURL: "https://127.0.0.1:15017/validate" },
+    });
+    expect(release(run, "gateway").values.service).toEqual({
+      type: "NodePort",
+      ports: [{ name: "http2", port: 80 }],
+    });
+    expect(release(run, "cni").values).toEqual({
+      profile: "ambient",
+      global: { hub: "docker.io/istio", tag: "1.26.6" },
+    });
   });
 
   it("a local chart directory replaces the repository", async () => {
