@@ -2,7 +2,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DataplaneMode, ReviewsVersion } from "../stacks/config";
 import { namespaceLabels } from "../stacks/modes";
-import { MODE_ANNOTATION } from "./istio";
+import { ISTIO_RESOURCE_ANNOTATIONS, MODE_ANNOTATION } from "./istio";
 
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
 export const BOOKINFO_PORT = 9080;
@@ -285,7 +285,7 @@ export class Bookinfo extends pulumi.ComponentResource {
         {
           apiVersion: "networking.istio.io/v1",
           kind: "Gateway",
-          metadata: { name: gatewayName, namespace: ns },
+          metadata: { name: gatewayName, namespace: ns, annotations: ISTIO_RESOURCE_ANNOTATIONS },
           spec: {
             // The gateway chart labels its pods `istio: <release name without "istio-">`.
             selector: { istio: "ingress" },
@@ -299,7 +299,7 @@ export class Bookinfo extends pulumi.ComponentResource {
         {
           apiVersion: "networking.istio.io/v1",
           kind: "VirtualService",
-          metadata: { name: "bookinfo", namespace: ns },
+          metadata: { name: "bookinfo", namespace: ns, annotations: ISTIO_RESOURCE_ANNOTATIONS },
           spec: {
             hosts: ["*"],
             gateways: [gatewayName],

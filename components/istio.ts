@@ -8,6 +8,15 @@ import { IstioChart, istioCharts } from "../stacks/modes";
 /** Pod-template annotation whose value is the mode: changing the mode restarts the pods that carry it. */
 export const MODE_ANNOTATION = "istio-locality.dev/dataplane-mode";
 
+/**
+ * Annotations of every Istio custom resource the program creates. Deleted in the foreground (Pulumi's
+ * default), an object waits for a finalizer whose removal is an UPDATE that istiod's validating
+ * webhook must admit; once istiod is gone (a destroy after a switch back deletes it first) that
+ * webhook fails closed and the object never goes. Nothing depends on these objects, so deleting them
+ * in the background loses nothing.
+ */
+export const ISTIO_RESOURCE_ANNOTATIONS = { "pulumi.com/deletionPropagationPolicy": "background" };
+
 export const ISTIO_NAMESPACE = "istio-system";
 export const INGRESS_NAMESPACE = "istio-ingress";
 

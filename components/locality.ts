@@ -2,6 +2,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalityIntent } from "../stacks/config";
 import { LocalityPlan } from "../stacks/modes";
+import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
 
 export interface LocalityArgs {
   /** The one intent: `strict`, `failover` or `off`. */
@@ -97,7 +98,11 @@ export class Locality extends pulumi.ComponentResource {
           {
             apiVersion: "networking.istio.io/v1",
             kind: "DestinationRule",
-            metadata: { name: `${service}-locality`, namespace: args.namespace },
+            metadata: {
+              name: `${service}-locality`,
+              namespace: args.namespace,
+              annotations: ISTIO_RESOURCE_ANNOTATIONS,
+            },
             spec: destinationRuleSpec(service, args.namespace, args.intent, args.zones, args.region),
           },
           // An Istio CRD (base chart); base's webhook fails open until istiod is ready to validate it.

@@ -11,14 +11,12 @@
 #   gateway-api-<version>/*.yaml                         (config/crd/standard)
 set -euo pipefail
 
-# Pins. The Go module proxy serves istio.io/istio only at three commits, none of them 1.26: every
-# 1.26 tag and its pseudo-version (1.26.6 = v0.0.0-20251017121452-383fb0e3f774) answer 403 "This
-# module version is not available". The nearest one served is this commit of the 1.30 release
-# branch (its VERSION file says 1.30). Its charts have the same names, layout and values as 1.26's
-# (profile, global.hub/tag, service.type, podAnnotations); the program sets hub and tag, so a release
-# still names the 1.26.6 images. Chart.yaml is stamped with the commit's own version, never 1.26.6.
-readonly ISTIO_VERSION=1.30
-readonly ISTIO_MODULE_VERSION=v0.0.0-20260826214018-9739e10eb9d7
+# Pins. The Istio commit is shared with istio.sh (istio-module.sh). Its charts have the same names,
+# layout and values as 1.26's (profile, global.hub/tag, service.type, podAnnotations); the program
+# sets hub and tag, so a release still names the 1.26.6 images. Chart.yaml is stamped with the
+# commit's own version, never 1.26.6.
+# shellcheck source=scripts/istio-module.sh
+source "$(dirname "${BASH_SOURCE[0]}")/istio-module.sh"
 readonly GATEWAY_API_VERSION=v1.3.0
 
 # Published chart name and its source directory under manifests/charts.
@@ -41,20 +39,8 @@ readonly STAMP=.source
 source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 use_shared_go_env "$ROOT"
 
-self="$(basename "$0")"
-scratch=""
-
-log() { printf '%s: %s\n' "$self" "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-cleanup() {
-  if [[ -n $scratch ]]; then
-    rm -rf "$scratch"
-  fi
-}
-trap cleanup EXIT
+# shellcheck source=scripts/script-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/script-env.sh"
 
 is_current() {
   [[ -f $1/$STAMP && "$(cat "$1/$STAMP")" == "$2" ]]

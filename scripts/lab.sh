@@ -261,12 +261,11 @@ lab_build() {
   log "built ${missing[*]} in $((($(now_ms) - t0) / 1000))s; bin dir: $bin"
 }
 
-# The config kwokctl gets: loopback only (nothing else needs to reach a test cluster); admission
-# webhooks off, because nothing behind a webhook Service runs in a kwok cluster, and with istiod's
-# injector (failurePolicy Fail) on no pod in an injected namespace could be created; and minikube's
-# Service range instead of the apiserver's 256-address default.
+# The config kwokctl gets: loopback only (nothing else needs to reach a test cluster), and minikube's
+# Service range instead of the apiserver's 256-address default. Admission webhooks stay on: the lab's
+# istiod (test/helpers/istiod.ts) serves Istio's injection and validation webhooks by URL.
 kwokctl_config() {
-  cat <<'EOF'
+  cat <<'CONFIG'
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
@@ -274,11 +273,9 @@ options:
 componentsPatches:
 - name: kube-apiserver
   extraArgs:
-  - key: disable-admission-plugins
-    value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook
   - key: service-cluster-ip-range
     value: 10.96.0.0/12
-EOF
+CONFIG
 }
 
 # Minikube's node names and minikube-like capacity, but no topology labels: labelling the nodes

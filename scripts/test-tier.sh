@@ -30,6 +30,10 @@ export ISTIO_LOCALITY_CHARTS="$charts"
 
 if [ "$tier" = "lab" ]; then
   bash "$here/lab.sh" check >/dev/null 2>&1 || did_not_run "the lab cluster is not built (build it: bash scripts/lab.sh build)"
+  bash "$here/istio.sh" check >/dev/null 2>&1 ||
+    did_not_run "Istio's pilot-discovery, istioctl and xds-reader are not built (build them: bash scripts/istio.sh build)"
+  ISTIO_LOCALITY_ISTIO_BIN=$(bash "$here/istio.sh" path)
+  export ISTIO_LOCALITY_ISTIO_BIN
   trap 'bash "$here/lab.sh" stop' EXIT
   bash "$here/lab.sh" start
   eval "$(bash "$here/lab.sh" env)"

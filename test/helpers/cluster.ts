@@ -15,6 +15,7 @@ export class ClusterReader {
   readonly discovery: k8s.DiscoveryV1Api;
   readonly extensions: k8s.ApiextensionsV1Api;
   readonly custom: k8s.CustomObjectsApi;
+  readonly admission: k8s.AdmissionregistrationV1Api;
 
   constructor(readonly config: k8s.KubeConfig) {
     this.core = config.makeApiClient(k8s.CoreV1Api);
@@ -22,6 +23,7 @@ export class ClusterReader {
     this.discovery = config.makeApiClient(k8s.DiscoveryV1Api);
     this.extensions = config.makeApiClient(k8s.ApiextensionsV1Api);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+    this.admission = config.makeApiClient(k8s.AdmissionregistrationV1Api);
   }
 
   static fromFile(path: string): ClusterReader {

@@ -8,16 +8,40 @@ import { connectLab } from "../../cli/lib/stack";
 import { measureSwitch } from "../../cli/switch";
 import { runVerify } from "../../cli/verify";
 import { ClusterReader, ServiceEndpoint, SwitchWatcher } from "../helpers/cluster";
+import { hasSidecar, LabIstiod, labIstioValues } from "../helpers/istiod";
+import {
+  carriesTraffic,
+  localityGroups,
+  outboundCluster,
+  readOnce,
+  sidecarIdentity,
+  XdsFollower,
+  ztunnelIdentity,
+  ztunnelView,
+} from "../helpers/xds";
 import { createTestStack, runProgram, TestStack } from "../helpers/workspace";
 import { PROJECT_DIR } from "../helpers/stacks";
 import { MODE_ANNOTATION } from "../../components/istio";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type * as k8s from "@kubernetes/client-node";
+import { execFile } from "child_process";
+import { promisify } from "util";
 
 jest.setTimeout(30 * 60 * 1000);
 
 const kubeconfig = process.env.KUBECONFIG!;
 const profile = process.env.LAB_PROFILE!;
 const charts = process.env.ISTIO_LOCALITY_CHARTS!;
+const istioBin = process.env.ISTIO_LOCALITY_ISTIO_BIN!;
+const REGION = "region-1";
+/** The proxy version the readers present: the program's Istio version, whose proxy image the pods name. */
+const PROXY_VERSION = "1.26.6";
+const PROXY_IMAGE = new RegExp(
+  `^docker\\.io/istio/proxyv2:${PROXY_VERSION.replace(/\./g, "\\.")}(-distroless)?$`,
+);
+const SERVICES = ["details", "ratings", "reviews", "productpage"];
+const hostOf = (service: string) => `${service}.bookinfo.svc.cluster.local`;
+const HOSTS = SERVICES.map(hostOf);
 const ZONES = ["zone-a", "zone-b", "zone-c"];
 const NODES = { [profile]: "zone-a", [`${profile}-m02`]: "zone-b", [`${profile}-m03`]: "zone-c" };
 const REVIEWS = { "reviews-v1": "zone-a", "reviews-v2": "zone-b", "reviews-v3": "zone-c" };
@@ -43,20 +67,24 @@ const labelsOf = (o: { object: any }): Record<string, string> => o.object.metada
 describe("the program against a real API server (kwok lab)", () => {
   let test: TestStack;
   let cluster: ClusterReader;
+  let istiod: LabIstiod;
 
   beforeAll(async () => {
     for (const [name, value] of Object.entries({
       KUBECONFIG: kubeconfig,
       LAB_PROFILE: profile,
       ISTIO_LOCALITY_CHARTS: charts,
+      ISTIO_LOCALITY_ISTIO_BIN: istioBin,
     })) {
       if (!value) throw new Error(`${name} is not set: run this tier through scripts/test-tier.sh lab`);
     }
     cluster = ClusterReader.fromFile(kubeconfig);
+    istiod = new LabIstiod(kubeconfig, path.join(istioBin, "pilot-discovery"));
+    istiod.start();
     test = await createTestStack("lab", {
       dataplaneMode: "sidecar",
       cluster: { provider: "existing", kubeconfig, nodeZones: NODES, kubernetesVersion: "v1.32.0" },
-      istio: { chartDirectory: charts },
+      istio: { chartDirectory: charts, values: labIstioValues() },
     });
   });
 
@@ -64,6 +92,16 @@ describe("the program against a real API server (kwok lab)", () => {
   afterAll(async () => {
     if (test && !destroyed) await test.stack.destroy({ onOutput: () => undefined });
     if (test) await test.remove();
+    await istiod?.stop();
+    console.log(
+      `istiod ran ${istiod?.runs.length} times: ` +
+        (istiod?.runs ?? [])
+          .map(
+            (r) => `${r.pod} ready in ${r.readyAt ? ((r.readyAt - r.startedAt) / 1000).toFixed(1) : "-"} s`,
+          )
+          .join("; "),
+    );
+    console.log(`istioctl analyze:\n${analyzed.join("\n") || "no messages"}`);
     console.log(
       [
         "| step | seconds |",
@@ -92,7 +130,10 @@ describe("the program against a real API server (kwok lab)", () => {
         loadBalancer: {
           localityLbSetting: {
             enabled: true,
-            distribute: ZONES.map((zone) => ({ from: `*/${zone}/*`, to: { [`*/${zone}/*`]: 100 } })),
+            distribute: ZONES.map((zone) => ({
+              from: `${REGION}/${zone}/*`,
+              to: { [`${REGION}/${zone}/*`]: 100 },
+            })),
           },
         },
         outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" },
@@ -165,16 +206,256 @@ describe("the program against a real API server (kwok lab)", () => {
     }
   }
 
-  async function switchTo(mode: "sidecar" | "ambient", watcher: SwitchWatcher): Promise<number> {
+  const reader = () => path.join(istioBin, "xds-reader");
+  const isReady = (pod: k8s.V1Pod) =>
+    !pod.metadata?.deletionTimestamp &&
+    pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+
+  /** Each zone's ready client pod. */
+  async function clientPods(): Promise<Record<string, k8s.V1Pod>> {
+    const pods = (await cluster.pods("bookinfo", "app=client")).filter(isReady);
+    return Object.fromEntries(pods.map((pod) => [pod.metadata!.labels!.zone, pod]));
+  }
+
+  /** Injection is Istio's: every Bookinfo pod got its proxy as a native sidecar, the gateway its template's image. */
+  async function expectInjected(): Promise<void> {
+    const pods = (await cluster.pods("bookinfo")).filter((p) => !p.metadata?.deletionTimestamp);
+    expect(pods.length).toBeGreaterThan(0);
+    for (const pod of pods) {
+      const proxy = pod.spec?.initContainers?.find((c) => c.name === "istio-proxy");
+      // istiod still runs the ambient profile while pods get their sidecars back, and that profile
+      // injects the distroless variant of the same proxy.
+      expect([pod.metadata!.name, proxy?.restartPolicy, proxy?.image]).toEqual([
+        pod.metadata!.name,
+        "Always",
+        expect.stringMatching(PROXY_IMAGE),
+      ]);
+    }
+    const gateways = (await cluster.pods("istio-ingress")).filter((p) => !p.metadata?.deletionTimestamp);
+    for (const pod of gateways) {
+      const proxy = pod.spec?.containers.find((c) => c.name === "istio-proxy");
+      expect([pod.metadata!.name, proxy?.image]).toEqual([
+        pod.metadata!.name,
+        expect.stringMatching(PROXY_IMAGE),
+      ]);
+    }
+  }
+
+  async function expectNoProxies(): Promise<void> {
+    const pods = (await cluster.pods("bookinfo")).filter((p) => !p.metadata?.deletionTimestamp);
+    expect(pods.filter(hasSidecar).map((p) => p.metadata!.name)).toEqual([]);
+  }
+
+  /**
+   * Istio's validation judges every Istio resource the program created: once istiod has taken over
+   * its webhook (caBundle patched in, failing closed), each object is sent to it again by a
+   * server-side dry run of an update.
+   */
+  async function expectValidatedByIstio(resources: [string, string][]): Promise<void> {
+    await waitFor(
+      "istiod to take over the validating webhook",
+      async (): Promise<Check<true>> => {
+        const webhook = (
+          await cluster.admission.readValidatingWebhookConfiguration("istiod-default-validator")
+        ).body.webhooks?.[0];
+        return webhook?.failurePolicy === "Fail" && webhook.clientConfig.caBundle
+          ? { done: true, value: true }
+          : { done: false, reason: `failurePolicy ${webhook?.failurePolicy}` };
+      },
+      SETTLING,
+    );
+    for (const [plural, name] of resources) {
+      const current = (await cluster.custom.getNamespacedCustomObject(
+        "networking.istio.io",
+        "v1",
+        "bookinfo",
+        plural,
+        name,
+      )) as { body: object };
+      await cluster.custom.replaceNamespacedCustomObject(
+        "networking.istio.io",
+        "v1",
+        "bookinfo",
+        plural,
+        name,
+        current.body,
+        "All",
+      );
+    }
+  }
+
+  /** What istiod sends each zone's client sidecar for every Bookinfo service, judged per intent. */
+  async function expectSidecarEndpoints(intent: "strict" | "failover" | "off"): Promise<void> {
+    const clients = await clientPods();
+    expect(Object.keys(clients).sort()).toEqual(ZONES);
+    for (const [zone, pod] of Object.entries(clients)) {
+      const snapshot = await readOnce(reader(), sidecarIdentity(pod, PROXY_VERSION), HOSTS);
+      for (const service of SERVICES) {
+        const groups = localityGroups(snapshot[outboundCluster(hostOf(service), 9080)]).filter(
+          (g) => g.endpoints.length > 0,
+        );
+        const label = `${zone} → ${service}`;
+        expect([label, groups.every((g) => g.region === REGION)]).toEqual([label, true]);
+        const own = groups.filter((g) => g.zone === zone);
+        expect([label, own.some((g) => g.endpoints.some((e) => e.health === "HEALTHY"))]).toEqual([
+          label,
+          true,
+        ]);
+        if (intent === "strict") {
+          const carrying = [...new Set(groups.filter(carriesTraffic).map((g) => g.zone))];
+          expect([label, carrying]).toEqual([label, [zone]]);
+        } else if (intent === "failover") {
+          expect([label, own.map((g) => g.priority)]).toEqual([label, [0]]);
+          const others = groups.filter((g) => g.zone !== zone);
+          expect([label, others.length, others.every((g) => g.priority > 0)]).toEqual([label, 2, true]);
+        } else {
+          const zones = [...new Set(groups.map((g) => g.zone))].sort();
+          expect([label, zones, groups.every((g) => g.priority === 0 && carriesTraffic(g))]).toEqual([
+            label,
+            ZONES,
+            true,
+          ]);
+        }
+      }
+    }
+  }
+
+  /** What istiod sends ztunnel: zone-preferring Services, zoned workloads, HBONE for captured pods only. */
+  async function expectZtunnelConfig(): Promise<void> {
+    const [ztunnel] = (await cluster.pods("istio-system", "app=ztunnel")).filter(isReady);
+    expect(ztunnel).toBeDefined();
+    const { workloads, services } = ztunnelView(
+      await readOnce(reader(), ztunnelIdentity(ztunnel, PROXY_VERSION)),
+    );
+    for (const service of SERVICES) {
+      const found = services.find((s) => s.hostname === hostOf(service));
+      expect([service, found?.loadBalancing?.mode, found?.loadBalancing?.routingPreference]).toEqual([
+        service,
+        "FAILOVER",
+        expect.arrayContaining(["ZONE"]),
+      ]);
+    }
+    const nodeZones = await cluster.nodeZones();
+    for (const pod of (await cluster.pods("bookinfo")).filter(isReady)) {
+      const workload = workloads.find((w) => w.name === pod.metadata!.name && w.namespace === "bookinfo");
+      expect([pod.metadata!.name, workload?.locality?.zone, workload?.tunnelProtocol]).toEqual([
+        pod.metadata!.name,
+        nodeZones[pod.spec!.nodeName!],
+        "HBONE",
+      ]);
+    }
+    for (const pod of (await cluster.pods("istio-ingress")).filter(isReady)) {
+      const workload = workloads.find((w) => w.name === pod.metadata!.name);
+      // A pod with a sidecar is reached the way its proxy listens, not through ztunnel's tunnel.
+      expect([pod.metadata!.name, workload?.tunnelProtocol]).toEqual([pod.metadata!.name, undefined]);
+    }
+  }
+
+  /** `istioctl analyze` over the lab: no error; its warnings go to the log. */
+  async function expectAnalyzeClean(after: string): Promise<void> {
+    const run = await promisify(execFile)(
+      path.join(istioBin, "istioctl"),
+      [
+        "analyze",
+        `--kubeconfig=${kubeconfig}`,
+        "--all-namespaces",
+        "--output=json",
+        "--failure-threshold=Error",
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    ).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(
+        `istioctl analyze failed after ${after}: ${error.stdout ?? ""} ${error.stderr ?? error.message}`,
+      );
+    });
+    const messages = JSON.parse(run.stdout || "[]") as { code: string; level: string; message: string }[];
+    analyzed.push(...messages.map((m) => `${after}: ${m.level} ${m.code} ${m.message}`));
+    expect(messages.filter((m) => m.level === "Error")).toEqual([]);
+  }
+  const analyzed: string[] = [];
+
+  /** Readers that follow what istiod sends each zone's client sidecar and ztunnel while a switch runs. */
+  async function followSwitch(): Promise<{ sidecars: Record<string, XdsFollower>; ztunnel: XdsFollower }> {
+    const clients = await clientPods();
+    const sidecars = Object.fromEntries(
+      Object.entries(clients).map(([zone, pod]) => [
+        zone,
+        new XdsFollower(reader(), sidecarIdentity(pod, PROXY_VERSION, `${REGION}/${zone}`), HOSTS, "30m"),
+      ]),
+    );
+    // ztunnel may not run yet when the switch starts: a ztunnel identity on the first node stands in.
+    const standIn = {
+      metadata: { name: "ztunnel-lab-reader", namespace: "istio-system" },
+      spec: { serviceAccountName: "ztunnel", nodeName: profile },
+      status: { podIP: "10.244.0.250" },
+    } as k8s.V1Pod;
+    return {
+      sidecars,
+      ztunnel: new XdsFollower(reader(), ztunnelIdentity(standIn, PROXY_VERSION), [], "30m"),
+    };
+  }
+
+  /**
+   * Every push a follower received during the switch keeps, for each zone and each service, a
+   * healthy in-zone endpoint that carries traffic: the configuration a client holds never leaves its
+   * zone without a ready local backend. Returns the breaches.
+   */
+  function inZoneGaps(followers: { sidecars: Record<string, XdsFollower>; ztunnel: XdsFollower }): string[] {
+    const gaps: string[] = [];
+    for (const [zone, follower] of Object.entries(followers.sidecars)) {
+      const snapshots = follower.snapshots();
+      if (snapshots.length === 0) gaps.push(`${zone}: the sidecar reader got no configuration`);
+      for (const { at, snapshot } of snapshots) {
+        for (const service of SERVICES) {
+          const own = localityGroups(snapshot[outboundCluster(hostOf(service), 9080)]).filter(
+            (g) => g.zone === zone && carriesTraffic(g),
+          );
+          if (!own.some((g) => g.endpoints.some((e) => e.health === "HEALTHY")))
+            gaps.push(`sidecar ${zone} → ${service} at ${new Date(at).toISOString()}`);
+        }
+      }
+    }
+    for (const { at, snapshot } of followers.ztunnel.snapshots()) {
+      const { workloads, services } = ztunnelView(snapshot);
+      if (!services.some((s) => HOSTS.includes(s.hostname))) continue;
+      for (const service of SERVICES) {
+        for (const zone of ZONES) {
+          const serving = workloads.filter(
+            (w) =>
+              w.locality?.zone === zone &&
+              w.status !== "UNHEALTHY" &&
+              Object.keys(w.services ?? {}).some((key) => key.endsWith(`/${hostOf(service)}`)),
+          );
+          if (serving.length === 0)
+            gaps.push(`ztunnel ${zone} → ${service} at ${new Date(at).toISOString()}`);
+        }
+      }
+    }
+    return gaps;
+  }
+
+  async function switchTo(
+    mode: "sidecar" | "ambient",
+    watcher: SwitchWatcher,
+  ): Promise<{ since: number; gaps: string[]; pushes: number }> {
     await test.stack.setConfig("istio-locality:dataplaneMode", { value: mode });
     await watcher.start();
-    // Let the initial list of each watch arrive, so "since" separates it from the switch.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const followers = await followSwitch();
+    // Let the initial list of each watch and the first pushes arrive, so "since" separates them from the switch.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const since = watcher.latest();
-    await timed(`switch to ${mode} (up)`, () => test.stack.up({ onOutput: () => undefined }));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    watcher.stop();
-    return since;
+    try {
+      await timed(`switch to ${mode} (up)`, () => test.stack.up({ onOutput: () => undefined }));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    } finally {
+      watcher.stop();
+      await Promise.all([...Object.values(followers.sidecars), followers.ztunnel].map((f) => f.stop()));
+    }
+    const pushes = [...Object.values(followers.sidecars), followers.ztunnel]
+      .map((f) => f.snapshots().length)
+      .reduce((a, b) => a + b, 0);
+    console.log(`switch to ${mode}: the readers received ${pushes} configuration pushes from istiod`);
+    return { since, gaps: inZoneGaps(followers), pushes };
   }
 
   it("1. up in sidecar mode: releases, zones, labels, locality, gateway", async () => {
@@ -184,6 +465,70 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectSidecarMode();
     await expectWorkloadsInTheirZones("sidecar");
     await expectTrafficDistribution();
+    await expectInjected();
+    await expectValidatedByIstio([
+      ...SERVICES.map((s): [string, string] => ["destinationrules", `${s}-locality`]),
+      ["gateways", "bookinfo-gateway"],
+      ["virtualservices", "bookinfo"],
+    ]);
+    await expectSidecarEndpoints("strict");
+    await expectAnalyzeClean("up (sidecar)");
+  });
+
+  it("1a. Istio's webhook denies a locality rule Istio cannot read, with Istio's message", async () => {
+    const rule = {
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "unreadable-locality", namespace: "bookinfo" },
+      spec: {
+        host: hostOf("reviews"),
+        trafficPolicy: {
+          loadBalancer: {
+            localityLbSetting: {
+              enabled: true,
+              distribute: [{ from: "*/zone-a/*", to: { "*/zone-a/*": 100 } }],
+            },
+          },
+        },
+      },
+    };
+    const denial = cluster.custom
+      .createNamespacedCustomObject(
+        "networking.istio.io",
+        "v1",
+        "bookinfo",
+        "destinationrules",
+        rule,
+        undefined,
+        "All",
+      )
+      .then(
+        () => "accepted",
+        (error: { body?: { message?: string }; message?: string }) =>
+          error.body?.message ?? error.message ?? "rejected without a message",
+      );
+    await expect(denial).resolves.toMatch(
+      /validation\.istio\.io.*locality \*\/zone-a\/\* wildcard '\*' number can not exceed 1 and must be in the end/s,
+    );
+  });
+
+  it("1c. failover and off, as istiod computes them for each zone's client", async () => {
+    for (const intent of ["failover", "off", "strict"] as const) {
+      await test.stack.setConfig("istio-locality:locality", { value: intent });
+      await test.stack.up({ onOutput: () => undefined });
+      await waitFor(
+        `istiod to push the ${intent} endpoints`,
+        async (): Promise<Check<true>> => {
+          try {
+            await expectSidecarEndpoints(intent);
+            return { done: true, value: true };
+          } catch (error) {
+            return { done: false, reason: String(error).slice(0, 300) };
+          }
+        },
+        SETTLING,
+      );
+    }
   });
 
   it("1b. verify and switch see that kwok pods serve no traffic and say so instead of reporting numbers", async () => {
@@ -245,7 +590,9 @@ describe("the program against a real API server (kwok lab)", () => {
 
   it("4. up in ambient: no zone ever without a ready pod, ambient everywhere, in the migration order", async () => {
     const watcher = new SwitchWatcher(cluster.config, "bookinfo");
-    const since = await switchTo("ambient", watcher);
+    const { since, gaps, pushes } = await switchTo("ambient", watcher);
+    expect(pushes).toBeGreaterThan(0);
+    expect(gaps).toEqual([]);
 
     for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
       expect([deployment, ready >= 1]).toEqual([deployment, true]);
@@ -266,6 +613,10 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(labels["istio-injection"]).toBeUndefined();
     await expectTrafficDistribution();
     await expectWorkloadsInTheirZones("ambient");
+    await expectNoProxies();
+    expect(istiod.runs[istiod.runs.length - 1].env.PILOT_ENABLE_AMBIENT).toBe("true");
+    await expectZtunnelConfig();
+    await expectAnalyzeClean("switch to ambient");
 
     const ztunnelReady = watcher.first(
       (o) => o.kind === "DaemonSet" && o.name === "ztunnel" && o.object.status?.numberReady === 3,
@@ -291,7 +642,9 @@ describe("the program against a real API server (kwok lab)", () => {
 
   it("5. back to sidecar: no zone ever without a ready pod, in the reverse order", async () => {
     const watcher = new SwitchWatcher(cluster.config, "bookinfo");
-    const since = await switchTo("sidecar", watcher);
+    const { since, gaps, pushes } = await switchTo("sidecar", watcher);
+    expect(pushes).toBeGreaterThan(0);
+    expect(gaps).toEqual([]);
 
     for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
       expect([deployment, ready >= 1]).toEqual([deployment, true]);
@@ -299,6 +652,10 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectSidecarMode();
     await expectWorkloadsInTheirZones("sidecar");
     await expectTrafficDistribution();
+    await expectInjected();
+    expect(istiod.runs[istiod.runs.length - 1].env.PILOT_ENABLE_AMBIENT).toBeUndefined();
+    await expectSidecarEndpoints("strict");
+    await expectAnalyzeClean("switch back to sidecar");
 
     const injectionOn = watcher.first(
       (o) => o.kind === "Namespace" && labelsOf(o)["istio-injection"] === "enabled",

@@ -404,6 +404,15 @@ describe("switching mode on a live stack", () => {
   });
 
   it.each(ISTIO_RESOURCES)(
+    "%s is deleted in the background, so a destroy after istiod has gone cannot hang on its webhook",
+    (name) => {
+      expect(backToSidecar.get(name).inputs.metadata.annotations).toEqual({
+        "pulumi.com/deletionPropagationPolicy": "background",
+      });
+    },
+  );
+
+  it.each(ISTIO_RESOURCES)(
     "a fresh sidecar install creates %s after istiod, whose webhook validates it, and after the CRDs",
     (name) => {
       expect(directDependencies(sidecar, name)).toEqual(
