@@ -41,23 +41,17 @@ readonly CLUSTER_DIR="$KWOK_WORKDIR_PATH/clusters/$CLUSTER"
 source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 use_shared_go_env "$ROOT"
 
-self="$(basename "$0")"
+# shellcheck source=scripts/script-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/script-env.sh"
 current_step=""
 
-log() { printf '%s: %s\n' "$self" "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
+# Also names the step a failure happened in; replaces script-env.sh's trap.
 on_exit() {
   local rc=$?
   if ((rc != 0)) && [[ -n $current_step ]]; then
     log "failed during: $current_step (exit $rc); the error is printed above"
   fi
-  if [[ -n ${scratch:-} ]]; then
-    rm -rf "$scratch"
-  fi
+  remove_scratch
 }
 trap on_exit EXIT
 

@@ -204,12 +204,15 @@ export class LabIstiod {
   }
 }
 
-/** Whether a pod runs Istio's proxy, as a native sidecar (init container) or a classic one. */
-export function hasSidecar(pod: k8s.V1Pod): boolean {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
+/** A pod's Istio proxy container, as a native sidecar (init container) or a classic one. */
+export function proxyContainer(pod: k8s.V1Pod): k8s.V1Container | undefined {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
     (c) => c.name === "istio-proxy",
   );
 }
+
+/** Whether a pod runs Istio's proxy. */
+export const hasSidecar = (pod: k8s.V1Pod): boolean => proxyContainer(pod) !== undefined;
 
 /**
  * A container's environment as the kubelet would give it: literal values, and the downward-API

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as readline from "readline";
 import * as k8s from "@kubernetes/client-node";
-import { LAB_ISTIOD } from "./istiod";
+import { LAB_ISTIOD, proxyContainer } from "./istiod";
 
 /** One line of xds-reader: a full snapshot of what istiod sent, or a connection event. */
 export interface ReaderLine {
@@ -27,9 +27,7 @@ export interface ProxyIdentity {
 export function sidecarIdentity(pod: k8s.V1Pod, proxyVersion: string, locality?: string): ProxyIdentity {
   const namespace = pod.metadata!.namespace!;
   const name = pod.metadata!.name!;
-  const proxy = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
-    (c) => c.name === "istio-proxy",
-  );
+  const proxy = proxyContainer(pod);
   const metadata: Record<string, unknown> = {};
   for (const variable of proxy?.env ?? []) {
     if (variable.name.startsWith("ISTIO_META_") && variable.value !== undefined) {
