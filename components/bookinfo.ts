@@ -1,30 +1,27 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DataplaneMode, ReviewsVersion } from "../stacks/config";
+import { BookinfoConfig } from "../stacks/config";
+import {
+  BOOKINFO_PORT,
+  BOOKINFO_SERVICES,
+  BookinfoService,
+  CLIENT,
+  DataplaneMode,
+  MODE_ANNOTATION,
+  POD_LABELS,
+  ReviewsVersion,
+  ZONE_LABEL,
+} from "../stacks/contract";
 import { namespaceLabels } from "../stacks/modes";
-import { ISTIO_RESOURCE_ANNOTATIONS, MODE_ANNOTATION } from "./istio";
+import { SwitchOrder } from "../stacks/switch-order";
+import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
 
-export const ZONE_LABEL = "topology.kubernetes.io/zone";
-export const BOOKINFO_PORT = 9080;
-/** Services of Bookinfo; each has backends in every zone (reviews through its versions). */
-export const BOOKINFO_SERVICES = ["details", "ratings", "reviews", "productpage"] as const;
-export type BookinfoService = (typeof BOOKINFO_SERVICES)[number];
-
-export interface BookinfoArgs {
+/** The validated `bookinfo` config, and what the rest of the stack decides for Bookinfo. */
+export interface BookinfoArgs extends BookinfoConfig {
   /** The mode the namespace runs in; it picks the enrolment labels and the restart annotation. */
   mode: DataplaneMode;
-  /** Namespace for Bookinfo and the zone clients. */
-  namespace: string;
   /** Zones, in order; details, ratings, productpage and a client run in each. */
   zones: string[];
-  /** Tag of the `docker.io/istio/examples-bookinfo-*` images. */
-  imageTag: string;
-  /** Replicas of each per-zone Deployment (and of each reviews version). */
-  replicasPerZone: number;
-  /** The zone each reviews version is pinned to. */
-  reviewsZones: Record<ReviewsVersion, string>;
-  /** Image of the per-zone client pods (needs `curl` and `sleep`). */
-  clientImage: string;
   /** Expose productpage through the ingress gateway (`istio: ingress`). */
   ingress: boolean;
   /** What must be ready before the namespace joins the mesh (istiod; in ambient ztunnel; the gateway). */
@@ -33,8 +30,8 @@ export interface BookinfoArgs {
   crds: pulumi.Resource;
   /** What must run before Istio can judge the Gateway and VirtualService (see `LocalityArgs.validation`). */
   validation: pulumi.Input<pulumi.Resource[]>;
-  /** True while this run moves the namespace from ambient back to sidecars; it reverses the order. */
-  leavingAmbient: pulumi.Input<boolean>;
+  /** What waits for what in this run (see `stacks/switch-order.ts`). */
+  order: pulumi.Input<SwitchOrder>;
 }
 
 /** A Deployment's shape, before Pulumi: everything tests assert on. */
@@ -43,6 +40,8 @@ export interface WorkloadSpec {
   app: string;
   version: string;
   zone: string;
+  /** The pod's one container. */
+  container: string;
   serviceAccount: string;
   image: string;
   /** Bookinfo serves `/health` on 9080; clients have no port. */
@@ -64,6 +63,7 @@ export function workloadSpecs(
       app,
       version: "v1",
       zone,
+      container: app,
       serviceAccount: `bookinfo-${app}`,
       image: image(app, "v1"),
       serves: true,
@@ -77,6 +77,7 @@ export function workloadSpecs(
       app: "reviews",
       version,
       zone,
+      container: "reviews",
       serviceAccount: "bookinfo-reviews",
       image: image("reviews", version),
       serves: true,
@@ -85,10 +86,11 @@ export function workloadSpecs(
     }),
   );
   const clients = args.zones.map((zone): WorkloadSpec => ({
-    name: `client-${zone}`,
-    app: "client",
+    name: `${CLIENT.app}-${zone}`,
+    app: CLIENT.app,
     version: "v1",
     zone,
+    container: CLIENT.container,
     serviceAccount: "client",
     image: args.clientImage,
     serves: false,
@@ -109,7 +111,11 @@ export function deploymentSpec(
   mode: DataplaneMode,
   replicas: number,
 ): kubernetes.types.input.apps.v1.DeploymentSpec {
-  const labels = { app: workload.app, version: workload.version, zone: workload.zone };
+  const labels = {
+    [POD_LABELS.app]: workload.app,
+    [POD_LABELS.version]: workload.version,
+    [POD_LABELS.zone]: workload.zone,
+  };
   return {
     replicas,
     selector: { matchLabels: labels },
@@ -138,7 +144,7 @@ export function deploymentSpec(
         },
         containers: [
           {
-            name: workload.app === "client" ? "client" : workload.app,
+            name: workload.container,
             image: workload.image,
             imagePullPolicy: "IfNotPresent",
             command: workload.command,
@@ -177,8 +183,6 @@ export function deploymentSpec(
 export class Bookinfo extends pulumi.ComponentResource {
   /** The Services by name. */
   readonly services: Record<BookinfoService, kubernetes.core.v1.Service>;
-  /** Every Deployment by name. */
-  readonly deployments: Record<string, kubernetes.apps.v1.Deployment>;
   /** The last step of enrolment; istiod waits for it on the way out of ambient. */
   readonly enrolled: pulumi.Resource;
 
@@ -186,7 +190,7 @@ export class Bookinfo extends pulumi.ComponentResource {
     super("istio-locality:bookinfo:Bookinfo", name, {}, opts);
     const ns = args.namespace;
     const labels = namespaceLabels(args.mode);
-    const leaving = pulumi.output(args.leavingAmbient);
+    const order = pulumi.output(args.order);
 
     const namespace = new kubernetes.core.v1.Namespace(
       `${name}-namespace`,
@@ -216,7 +220,9 @@ export class Bookinfo extends pulumi.ComponentResource {
       injectionLabel = labelPatch(
         "injection",
         labels.injection,
-        leaving.apply((out): pulumi.Resource[] => (out ? [namespace] : [namespace, ...args.meshReady])),
+        order.apply((o): pulumi.Resource[] =>
+          o.injectionAfterMesh ? [namespace, ...args.meshReady] : [namespace],
+        ),
       );
     }
 
@@ -233,26 +239,27 @@ export class Bookinfo extends pulumi.ComponentResource {
       );
     }
 
-    this.deployments = {};
+    const deployments: kubernetes.apps.v1.Deployment[] = [];
     for (const workload of specs) {
-      this.deployments[workload.name] = new kubernetes.apps.v1.Deployment(
+      const deployment = new kubernetes.apps.v1.Deployment(
         `${name}-${workload.name}`,
         {
           metadata: {
             name: workload.name,
             namespace: ns,
-            labels: { app: workload.app, version: workload.version },
+            labels: { [POD_LABELS.app]: workload.app, [POD_LABELS.version]: workload.version },
           },
           spec: deploymentSpec(workload, args.mode, args.replicasPerZone),
         },
         // Pods are (re)created only after the namespace labels of the mode are in place.
         { parent: this, dependsOn: [injectionLabel, serviceAccounts.get(workload.serviceAccount)!] },
       );
+      deployments.push(deployment);
     }
 
     if (args.mode === "sidecar") {
       // The ambient label goes only once every pod has its sidecar back (ztunnel skips such pods).
-      ambientLabel = labelPatch("ambient", labels.ambient, [namespace, ...Object.values(this.deployments)]);
+      ambientLabel = labelPatch("ambient", labels.ambient, [namespace, ...deployments]);
     }
     this.enrolled = ambientLabel!;
 

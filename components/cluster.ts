@@ -4,33 +4,15 @@ import * as path from "path";
 import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerRuntime, MinikubeDriver } from "../stacks/config";
-
-/** A minikube cluster the program creates and deletes. */
-export interface MinikubeSpec {
-  /** Profile name; node names derive from it (`<profile>`, `<profile>-m02`, …). */
-  profile: string;
-  /** Number of nodes, at least the number of zones. */
-  nodes: number;
-  /** CPUs per node. */
-  cpus: number;
-  /** Memory per node in MB. */
-  memoryMb: number;
-  /** `podman` (the seed's) or `docker`. */
-  driver: MinikubeDriver;
-  /** Runtime inside the nodes; passed explicitly so the CNI netns decision matches the cluster. */
-  containerRuntime: ContainerRuntime;
-  /** Such as `v1.32.0`. */
-  kubernetesVersion: string;
-}
+import { ClusterConfig, MinikubeClusterConfig } from "../stacks/config";
+import { REGION_LABEL, ZONE_LABEL } from "../stacks/contract";
 
 export interface ClusterArgs {
-  /** Create a minikube cluster, or use a cluster the user already has. */
-  source: { minikube: MinikubeSpec } | { kubeconfigPath: string; context?: string };
-  /** Node name → zone to label, or `labelled` when the nodes already carry zone labels. */
-  nodeZones: Record<string, string> | "labelled";
-  /** The region every labelled node shares, so DestinationRule localities can name region and zone. */
-  region: string;
+  /**
+   * The validated `cluster` config: a minikube cluster the program creates and deletes, or an
+   * existing one reached through its kubeconfig file. Node zones and region come with it.
+   */
+  cluster: ClusterConfig;
 }
 
 /** Where minikube writes this profile's kubeconfig, instead of the machine's default one. */
@@ -39,7 +21,7 @@ export function minikubeKubeconfigPath(profile: string): string {
 }
 
 /** The `minikube start` command line; `--embed-certs` makes the kubeconfig self-contained. */
-export function minikubeStartCommand(spec: MinikubeSpec): string {
+export function minikubeStartCommand(spec: MinikubeClusterConfig): string {
   return [
     "minikube start",
     `--profile=${spec.profile}`,
@@ -57,7 +39,7 @@ export function minikubeStartCommand(spec: MinikubeSpec): string {
 
 /** Labels a node carries for Istio and Kubernetes to know its locality. */
 export function topologyLabels(zone: string, region: string): Record<string, string> {
-  return { "topology.kubernetes.io/region": region, "topology.kubernetes.io/zone": zone };
+  return { [REGION_LABEL]: region, [ZONE_LABEL]: zone };
 }
 
 /**
@@ -77,9 +59,10 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:cluster:Cluster", name, {}, opts);
 
+    const cluster = args.cluster;
     let context: string | undefined;
-    if ("minikube" in args.source) {
-      const spec = args.source.minikube;
+    if (cluster.provider === "minikube") {
+      const spec = cluster;
       const kubeconfigPath = minikubeKubeconfigPath(spec.profile);
       const minikube = new command.local.Command(
         `${name}-minikube`,
@@ -104,8 +87,8 @@ export class Cluster extends pulumi.ComponentResource {
       );
       this.kubeconfig = pulumi.secret(minikube.stdout);
     } else {
-      this.kubeconfig = pulumi.secret(fs.readFileSync(args.source.kubeconfigPath, "utf8"));
-      context = args.source.context;
+      this.kubeconfig = pulumi.secret(fs.readFileSync(cluster.kubeconfig, "utf8"));
+      context = cluster.context;
     }
 
     this.provider = new kubernetes.Provider(
@@ -114,12 +97,12 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const nodeZones = args.nodeZones === "labelled" ? {} : args.nodeZones;
+    const nodeZones = cluster.nodeZones === "labelled" ? {} : cluster.nodeZones;
     this.zoneLabels = Object.entries(nodeZones).map(
       ([node, zone]) =>
         new kubernetes.core.v1.NodePatch(
           `${name}-zone-${node}`,
-          { metadata: { name: node, labels: topologyLabels(zone, args.region) } },
+          { metadata: { name: node, labels: topologyLabels(zone, cluster.region) } },
           { parent: this, provider: this.provider },
         ),
     );

@@ -2,11 +2,9 @@ import * as path from "path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import deepmerge from "deepmerge";
-import { DataplaneMode, IngressServiceType, IstioValues } from "../stacks/config";
+import { IstioConfig } from "../stacks/config";
+import { DataplaneMode, MODE_ANNOTATION } from "../stacks/contract";
 import { IstioChart, istioCharts } from "../stacks/modes";
-
-/** Pod-template annotation whose value is the mode: changing the mode restarts the pods that carry it. */
-export const MODE_ANNOTATION = "istio-locality.dev/dataplane-mode";
 
 /**
  * Annotations of every Istio custom resource the program creates. Deleted in the foreground (Pulumi's
@@ -32,19 +30,18 @@ export const RELEASE_NAMES: Record<IstioChart, string> = {
 /** Where the charts come from: Istio's repository, or a local folder holding one folder per chart. */
 export type ChartSource = { repository: string } | { directory: string };
 
-export interface IstioArgs {
+/**
+ * The validated `istio` config (version, hub, ingress gateway and its Service type, the user's Helm
+ * values by chart), and what the rest of the stack decides for Istio.
+ */
+export interface IstioArgs extends Pick<
+  IstioConfig,
+  "version" | "hub" | "ingressGateway" | "ingressServiceType" | "values"
+> {
   /** Which dataplane to install; ambient adds `cni` and `ztunnel` and the ambient profile on istiod. */
   mode: DataplaneMode;
-  /** Istio version; it is both the chart version and the image tag. */
-  version: string;
   /** Repository (default) or local chart folder (air-gapped). */
   chartSource: ChartSource;
-  /** Image registry of Istio's images, such as `docker.io/istio`. */
-  hub: string;
-  /** Install the `gateway` chart as ingress gateway (in both modes). */
-  ingressGateway: boolean;
-  /** The gateway's Service type; `LoadBalancer` only where the cluster assigns external addresses. */
-  ingressServiceType: IngressServiceType;
   /** `minikube` where the node runtime is Docker (its netns live under /var/run/docker/netns). */
   cniPlatform?: "minikube";
   /**
@@ -54,11 +51,11 @@ export interface IstioArgs {
   istiodAfter?: pulumi.Input<pulumi.Resource[]>;
   /** Resources everything of Istio waits for: proxies read their node's zone label when they connect. */
   after: pulumi.Resource[];
-  /**
-   * The user's Helm values by chart (`istio.values`), merged over the program's own as Helm merges
-   * values files; default none. Values of a chart the mode does not install are unused.
-   */
-  values?: IstioValues;
+}
+
+/** The chart source a config names: its chart folder when set, else its repository. */
+export function chartSource(istio: Pick<IstioConfig, "chartRepository" | "chartDirectory">): ChartSource {
+  return istio.chartDirectory ? { directory: istio.chartDirectory } : { repository: istio.chartRepository };
 }
 
 /** The program's own Helm values of one chart for a mode; pure, so tests read them without mocks. */

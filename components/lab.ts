@@ -1,13 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DataplaneMode, loadConfig, StackConfig } from "../stacks/config";
+import { loadConfig, StackConfig } from "../stacks/config";
+import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
 import { previousDataplaneMode } from "../stacks/history";
 import { cniPlatform, localityPlan, zonesWithoutReviews } from "../stacks/modes";
 import { checkNodeLocality } from "../stacks/nodes";
-import { productpageCommand } from "../stacks/outputs";
-import { Bookinfo, BOOKINFO_SERVICES } from "./bookinfo";
+import { productpageCommand } from "../stacks/productpage";
+import { migration, switchOrder } from "../stacks/switch-order";
+import { Bookinfo } from "./bookinfo";
 import { Cluster } from "./cluster";
-import { INGRESS_NAMESPACE, Istio, RELEASE_NAMES } from "./istio";
+import { chartSource, INGRESS_NAMESPACE, Istio, RELEASE_NAMES } from "./istio";
 import { Locality } from "./locality";
+
+/** The stack outputs as the program declares them: each one of {@link StackOutputs}, maybe not yet known. */
+export type DeclaredOutputs = { [K in keyof StackOutputs]: pulumi.Input<StackOutputs[K]> };
 
 export interface LabArgs {
   /** The validated configuration of the stack. */
@@ -17,12 +22,28 @@ export interface LabArgs {
 }
 
 /**
+ * Resources a component declared early must wait for although they are declared later: the early
+ * one takes {@link LaterResources.resources} in its `dependsOn`, the later ones are handed over once
+ * they exist.
+ */
+export interface LaterResources {
+  resources: Promise<pulumi.Resource[]>;
+  declared: (resources: pulumi.Resource[]) => void;
+}
+
+export function laterResources(): LaterResources {
+  let declared: (resources: pulumi.Resource[]) => void = () => undefined;
+  const resources = new Promise<pulumi.Resource[]>((resolve) => (declared = resolve));
+  return { resources, declared };
+}
+
+/**
  * The whole lab: a zoned cluster, Istio, Bookinfo and the locality policy, wired in the order a
  * fresh install and a mode switch need.
  */
 export class Lab extends pulumi.ComponentResource {
   /** The stack outputs. */
-  readonly outputs: Record<string, unknown>;
+  readonly outputs: DeclaredOutputs;
 
   constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:lab:Lab", name, {}, opts);
@@ -34,72 +55,48 @@ export class Lab extends pulumi.ComponentResource {
       zonesWithoutReviews(config),
     );
     const previousMode = pulumi.output(args.previousMode);
-    const leavingAmbient = previousMode.apply(
-      (mode) => mode === "ambient" && config.dataplaneMode === "sidecar",
-    );
+    const order = previousMode.apply((previous) => switchOrder(previous, config.dataplaneMode));
 
-    const cluster = new Cluster(
-      "cluster",
-      {
-        source:
-          config.cluster.provider === "minikube"
-            ? { minikube: config.cluster }
-            : { kubeconfigPath: config.cluster.kubeconfig!, context: config.cluster.context },
-        nodeZones: config.cluster.nodeZones,
-        region: config.cluster.region,
-      },
-      { parent: this },
-    );
+    const cluster = new Cluster("cluster", { cluster: config.cluster }, { parent: this });
     const providers = { kubernetes: cluster.provider };
 
     // Bookinfo is declared after Istio, yet on the way out of ambient istiod must wait for it.
-    let resolveEnrolled: (resources: pulumi.Resource[]) => void = () => undefined;
-    const enrolled = new Promise<pulumi.Resource[]>((resolve) => (resolveEnrolled = resolve));
-
+    const enrolment = laterResources();
     const istio = new Istio(
       "istio",
       {
+        ...config.istio,
         mode: config.dataplaneMode,
-        version: config.istio.version,
-        chartSource: config.istio.chartDirectory
-          ? { directory: config.istio.chartDirectory }
-          : { repository: config.istio.chartRepository },
-        hub: config.istio.hub,
-        ingressGateway: config.istio.ingressGateway,
-        ingressServiceType: config.istio.ingressServiceType,
-        values: config.istio.values,
+        chartSource: chartSource(config.istio),
         cniPlatform: cniPlatform(config),
         after: cluster.zoneLabels,
-        istiodAfter: leavingAmbient.apply((leaving): Promise<pulumi.Resource[]> =>
-          leaving ? enrolled : Promise.resolve([]),
+        istiodAfter: order.apply((o): Promise<pulumi.Resource[]> =>
+          o.istiodAfterWorkloads ? enrolment.resources : Promise.resolve([]),
         ),
       },
       { parent: this, providers },
     );
 
-    // Istio's own validation judges every Istio resource: after istiod on an install, at once on the
-    // way out of ambient, where istiod already runs and must wait for the sidecars to come back.
-    const judgedBy = leavingAmbient.apply((leaving): pulumi.Resource[] => (leaving ? [] : [istio.istiod]));
+    // Istio's own validation judges every Istio resource, once istiod runs (see SwitchOrder).
+    const judgedBy = order.apply((o): pulumi.Resource[] =>
+      o.istioResourcesAfterIstiod ? [istio.istiod] : [],
+    );
 
     const bookinfo = new Bookinfo(
       "bookinfo",
       {
+        ...config.bookinfo,
         mode: config.dataplaneMode,
-        namespace: config.bookinfo.namespace,
         zones: config.zones,
-        imageTag: config.bookinfo.imageTag,
-        replicasPerZone: config.bookinfo.replicasPerZone,
-        reviewsZones: config.bookinfo.reviewsZones,
-        clientImage: config.bookinfo.clientImage,
         ingress: config.istio.ingressGateway,
         meshReady: istio.meshReady,
         crds: istio.crds,
         validation: judgedBy,
-        leavingAmbient,
+        order,
       },
       { parent: this, providers },
     );
-    resolveEnrolled([bookinfo.enrolled]);
+    enrolment.declared([bookinfo.enrolled]);
 
     const localityPolicy = new Locality(
       "locality",
@@ -128,9 +125,7 @@ export class Lab extends pulumi.ComponentResource {
       bookinfoServices: [...BOOKINFO_SERVICES],
       reviewsZones: config.bookinfo.reviewsZones,
       clientImage: config.bookinfo.clientImage,
-      migration: previousMode.apply((previous) =>
-        previous && previous !== config.dataplaneMode ? `${previous} → ${config.dataplaneMode}` : "none",
-      ),
+      migration: previousMode.apply((previous) => migration(previous, config.dataplaneMode)),
       productpage: productpageCommand(
         config,
         config.istio.ingressGateway ? RELEASE_NAMES.gateway : undefined,
@@ -145,7 +140,7 @@ export class Lab extends pulumi.ComponentResource {
  * Validates this stack's configuration (against the live nodes where they came labelled), then
  * declares the lab and returns the stack outputs.
  */
-export async function declareStack(): Promise<Record<string, unknown>> {
+export async function declareStack(): Promise<DeclaredOutputs> {
   const config = loadConfig();
   await checkNodeLocality(config);
   return new Lab("lab", { config, previousMode: previousDataplaneMode() }).outputs;

@@ -1,6 +1,6 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalityIntent } from "../stacks/config";
+import { LocalityIntent, REGION_LABEL, ZONE_LABEL } from "../stacks/contract";
 import { LocalityPlan } from "../stacks/modes";
 import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
 
@@ -31,7 +31,7 @@ export interface LocalityArgs {
 }
 
 /**
- * The seed's outlier detection. Istio applies `failoverPriority` and `failover` only to a rule with
+ * The outlier detection of the blog this project started from. Istio applies `failoverPriority` and `failover` only to a rule with
  * outlier detection (Envoy moves to a lower priority only once it ejects endpoints); `distribute`
  * applies without it. It stays on every rule so a rule keeps the same shape across intents.
  */
@@ -59,7 +59,7 @@ export function localityLbSetting(
     case "failover":
       return {
         enabled: true,
-        failoverPriority: ["topology.kubernetes.io/region", "topology.kubernetes.io/zone"],
+        failoverPriority: [REGION_LABEL, ZONE_LABEL],
       };
     case "off":
       return { enabled: false };

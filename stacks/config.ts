@@ -1,53 +1,84 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  DATAPLANE_MODES,
+  DataplaneMode,
+  DEFAULTS,
+  LOCALITY_INTENTS,
+  LocalityIntent,
+  PROJECT,
+  REVIEWS_VERSIONS,
+  ReviewsVersion,
+} from "./contract";
 import type { IstioChart } from "./modes";
 
-/** How workloads join the mesh: an Envoy sidecar per pod, or the per-node ztunnel. */
-export type DataplaneMode = "sidecar" | "ambient";
-/** The one locality intent; `stacks/modes.ts` renders it for the dataplane in force. */
-export type LocalityIntent = "strict" | "failover" | "off";
 export type ClusterProvider = "minikube" | "existing";
 export type MinikubeDriver = "podman" | "docker";
 export type ContainerRuntime = "cri-o" | "containerd" | "docker";
 export type IngressServiceType = "NodePort" | "ClusterIP" | "LoadBalancer";
-export type ReviewsVersion = "v1" | "v2" | "v3";
 
-export const DATAPLANE_MODES: readonly DataplaneMode[] = ["sidecar", "ambient"];
-export const LOCALITY_INTENTS: readonly LocalityIntent[] = ["strict", "failover", "off"];
-export const REVIEWS_VERSIONS: readonly ReviewsVersion[] = ["v1", "v2", "v3"];
 /** Istio's charts, the keys `istio.values` allows. */
 export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "cni", "ztunnel", "gateway"];
 
-/** Where the cluster comes from and how its nodes map to zones. */
-export interface ClusterConfig {
-  provider: ClusterProvider;
-  /** minikube profile; also the prefix of its node names. */
-  profile: string;
-  nodes: number;
-  cpus: number;
-  memoryMb: number;
-  driver: MinikubeDriver;
-  /** The runtime inside the minikube nodes; it decides Istio CNI's netns path. */
-  containerRuntime: ContainerRuntime;
-  /** minikube's Kubernetes version; for `existing`, the version the cluster runs. */
+/** What both kinds of cluster need to say about their nodes' locality. */
+interface ClusterLocality {
+  /** The Kubernetes version: minikube's to start, or the one an existing cluster runs. */
   kubernetesVersion: string;
-  /** `existing` only: path of the kubeconfig to use (never the machine's default). */
-  kubeconfig?: string;
-  /** `existing` only: the context in that kubeconfig. */
-  context?: string;
-  /** Node name → zone to label, or `labelled` when the nodes already carry zone labels. */
-  nodeZones: Record<string, string> | "labelled";
   /** The `topology.kubernetes.io/region` every labelled node shares. */
   region: string;
 }
 
+/** A minikube cluster the program creates and deletes; node i carries zone i mod N. */
+export interface MinikubeClusterConfig extends ClusterLocality {
+  provider: "minikube";
+  /** minikube profile; also the prefix of its node names. */
+  profile: string;
+  nodes: number;
+  /** CPUs per node. */
+  cpus: number;
+  /** Memory per node in MB. */
+  memoryMb: number;
+  driver: MinikubeDriver;
+  /** The runtime inside the minikube nodes; it decides Istio CNI's netns path. */
+  containerRuntime: ContainerRuntime;
+  /** Node name → zone to label. */
+  nodeZones: Record<string, string>;
+}
+
+/** A cluster the user already has, reached through its own kubeconfig (never the machine's default). */
+export interface ExistingClusterConfig extends ClusterLocality {
+  provider: "existing";
+  /** Path of a readable kubeconfig file. */
+  kubeconfig: string;
+  /** The context in that kubeconfig; its current context when unset. */
+  context?: string;
+  /** Node name → zone to label, or `labelled` when the nodes already carry zone labels. */
+  nodeZones: Record<string, string> | "labelled";
+}
+
+/** Where the cluster comes from and how its nodes map to zones. */
+export type ClusterConfig = MinikubeClusterConfig | ExistingClusterConfig;
+
+/** Whether the nodes came labelled, so the program checks their labels instead of setting them. */
+export function nodesCameLabelled(
+  cluster: ClusterConfig,
+): cluster is ExistingClusterConfig & { nodeZones: "labelled" } {
+  return cluster.provider === "existing" && cluster.nodeZones === "labelled";
+}
+
 export interface IstioConfig {
+  /** Istio version; it is both the chart version and the image tag. */
   version: string;
+  /** Helm repository of Istio's charts. */
   chartRepository: string;
   /** A local folder holding the `base`, `istiod`, `cni`, `ztunnel` and `gateway` charts (air-gapped installs). */
   chartDirectory?: string;
   /** Image registry of Istio's own images. */
   hub: string;
+  /** Install the `gateway` chart as ingress gateway (in both modes). */
   ingressGateway: boolean;
+  /** The gateway's Service type; `LoadBalancer` only where the cluster assigns external addresses. */
   ingressServiceType: IngressServiceType;
   /** Helm values per chart, merged over the program's own (maps recursively; anything else replaces). */
   values: IstioValues;
@@ -57,10 +88,15 @@ export interface IstioConfig {
 export type IstioValues = Partial<Record<IstioChart, Record<string, unknown>>>;
 
 export interface BookinfoConfig {
+  /** Namespace for Bookinfo and the zone clients. */
   namespace: string;
+  /** Tag of the `docker.io/istio/examples-bookinfo-*` images. */
   imageTag: string;
+  /** Replicas of each per-zone Deployment (and of each reviews version). */
   replicasPerZone: number;
+  /** The zone each reviews version is pinned to. */
   reviewsZones: Record<ReviewsVersion, string>;
+  /** Image of the per-zone client pods (needs `curl` and `sleep`). */
   clientImage: string;
 }
 
@@ -85,7 +121,6 @@ export interface RawConfig {
   bookinfo?: unknown;
 }
 
-const NAMESPACE = "istio-locality";
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const KUBERNETES_VERSION = /^v(\d+)\.(\d+)\.(\d+)$/;
@@ -93,35 +128,6 @@ const ISTIO_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
 
 /** The first Kubernetes minor with `spec.trafficDistribution` on by default (beta). */
 export const TRAFFIC_DISTRIBUTION_MIN_MINOR = 31;
-
-/** Defaults; they repeat `Pulumi.yaml` because mocks and the automation API do not see project defaults. */
-export const DEFAULTS = {
-  dataplaneMode: "sidecar" as DataplaneMode,
-  locality: "strict" as LocalityIntent,
-  zones: ["zone-a", "zone-b", "zone-c"],
-  cluster: {
-    provider: "minikube" as ClusterProvider,
-    nodes: 3,
-    cpus: 2,
-    memoryMb: 4096,
-    driver: "podman" as MinikubeDriver,
-    kubernetesVersion: "v1.32.0",
-    region: "region-1",
-  },
-  istio: {
-    version: "1.26.6",
-    chartRepository: "https://istio-release.storage.googleapis.com/charts",
-    hub: "docker.io/istio",
-    ingressGateway: true,
-    ingressServiceType: "NodePort" as IngressServiceType,
-  },
-  bookinfo: {
-    namespace: "bookinfo",
-    imageTag: "1.20.2",
-    replicasPerZone: 1,
-    clientImage: "curlimages/curl:8.16.0",
-  },
-};
 
 /** Thrown for invalid configuration; Pulumi prints a RunError's message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
@@ -138,8 +144,24 @@ const oneOf = (values: readonly string[]): string => {
 
 /** One problem of a key, as every configuration error says it: the key, its value, what is allowed. */
 export function configProblem(key: string, value: unknown, expected: string): string {
-  return `\`${NAMESPACE}:${key}\` is \`${show(value)}\`; expected ${expected}`;
+  const is = value === undefined ? "is not set" : `is \`${show(value)}\``;
+  return `\`${PROJECT}:${key}\` ${is}; expected ${expected}`;
 }
+
+/** Why a file cannot be read, or undefined when it can. */
+export type FileCheck = (file: string) => string | undefined;
+
+/** Checks a file on this machine, as the program will read it. */
+export const readableFile: FileCheck = (file) => {
+  try {
+    if (!fs.statSync(file).isFile()) return "it is not a file";
+    fs.accessSync(file, fs.constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? "no such file" : code === "EACCES" ? "it is not readable" : String(error);
+  }
+};
 
 /** The minikube runtime the program assumes when none is set: minikube's advice per driver. */
 export function defaultContainerRuntime(driver: MinikubeDriver): ContainerRuntime {
@@ -158,7 +180,7 @@ export function defaultNodeZones(nodeNames: string[], zones: string[]): Record<s
   return Object.fromEntries(nodeNames.map((node, i) => [node, zones[i % zones.length]]));
 }
 
-/** Version i lives in zone i mod N, as in the seed (v1→zone-a, v2→zone-b, v3→zone-c). */
+/** Version i lives in zone i mod N, as in the blog's lab (v1→zone-a, v2→zone-b, v3→zone-c). */
 export function defaultReviewsZones(zones: string[]): Record<ReviewsVersion, string> {
   return Object.fromEntries(REVIEWS_VERSIONS.map((v, i) => [v, zones[i % zones.length]])) as Record<
     ReviewsVersion,
@@ -311,22 +333,63 @@ function readIstioValues(r: Reader, value: unknown): IstioValues {
 }
 
 /**
- * Validates raw configuration and fills in defaults. Throws one {@link ConfigError} naming every
- * bad key, its value and what is allowed, before any resource is declared.
+ * The `cluster` object as one of its two kinds. Keys of the other kind are not read, so a stack
+ * that moves from minikube to an existing cluster may keep them.
  */
-export function parseConfig(raw: RawConfig, stack: string): StackConfig {
-  const r = new Reader();
-  const dataplaneMode = r.choice("dataplaneMode", raw.dataplaneMode, DATAPLANE_MODES, DEFAULTS.dataplaneMode);
-  const locality = r.choice("locality", raw.locality, LOCALITY_INTENTS, DEFAULTS.locality);
-  const zones = readZones(r, raw.zones);
-
-  const c = r.object("cluster", raw.cluster);
+function readCluster(
+  r: Reader,
+  c: Record<string, unknown>,
+  zones: string[],
+  stack: string,
+  files: FileCheck,
+): ClusterConfig {
   const provider = r.choice<ClusterProvider>(
     "cluster.provider",
     c.provider,
     ["minikube", "existing"],
-    "minikube",
+    DEFAULTS.cluster.provider,
   );
+  const locality: ClusterLocality = {
+    kubernetesVersion: r.string(
+      "cluster.kubernetesVersion",
+      c.kubernetesVersion,
+      DEFAULTS.cluster.kubernetesVersion,
+      KUBERNETES_VERSION,
+      "a Kubernetes version such as `v1.32.0`",
+    ),
+    region: r.string(
+      "cluster.region",
+      c.region,
+      DEFAULTS.cluster.region,
+      LABEL_VALUE,
+      "a Kubernetes label value",
+    ),
+  };
+  if (provider === "existing") {
+    const kubeconfig = r.optionalString("cluster.kubeconfig", c.kubeconfig);
+    if (kubeconfig === undefined) {
+      r.problem(
+        "cluster.kubeconfig",
+        c.kubeconfig,
+        "the path of a kubeconfig file when `cluster.provider` is `existing`",
+      );
+    } else {
+      const why = files(kubeconfig);
+      if (why)
+        r.problem(
+          "cluster.kubeconfig",
+          kubeconfig,
+          `a readable kubeconfig file (${path.resolve(kubeconfig)}: ${why})`,
+        );
+    }
+    return {
+      provider,
+      ...locality,
+      kubeconfig: kubeconfig ?? "",
+      context: r.optionalString("cluster.context", c.context),
+      nodeZones: readNodeZones(r, c.nodeZones, zones, "labelled"),
+    };
+  }
   const profile = r.string(
     "cluster.profile",
     c.profile,
@@ -341,18 +404,19 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     ["podman", "docker"],
     DEFAULTS.cluster.driver,
   );
-  const kubernetesVersion = r.string(
-    "cluster.kubernetesVersion",
-    c.kubernetesVersion,
-    DEFAULTS.cluster.kubernetesVersion,
-    KUBERNETES_VERSION,
-    "a Kubernetes version such as `v1.32.0`",
-  );
-  const kubeconfig = r.optionalString("cluster.kubeconfig", c.kubeconfig);
-  const defaultZonesOfNodes =
-    provider === "minikube" ? defaultNodeZones(minikubeNodeNames(profile, nodes), zones) : "labelled";
-  const cluster: ClusterConfig = {
+  if (zones.length > nodes) {
+    r.problem(
+      "zones",
+      zones,
+      `at most ${nodes} zones, one per minikube node (\`cluster.nodes\` is ${nodes})`,
+    );
+  }
+  if (c.nodeZones !== undefined) {
+    r.problem("cluster.nodeZones", c.nodeZones, "no value with minikube: node i carries zone i mod N");
+  }
+  return {
     provider,
+    ...locality,
     profile,
     nodes,
     cpus: r.integer("cluster.cpus", c.cpus, DEFAULTS.cluster.cpus, 2, 64),
@@ -364,18 +428,22 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
       ["cri-o", "containerd", "docker"],
       defaultContainerRuntime(driver),
     ),
-    kubernetesVersion,
-    kubeconfig,
-    context: r.optionalString("cluster.context", c.context),
-    nodeZones: readNodeZones(r, c.nodeZones, zones, defaultZonesOfNodes),
-    region: r.string(
-      "cluster.region",
-      c.region,
-      DEFAULTS.cluster.region,
-      LABEL_VALUE,
-      "a Kubernetes label value",
-    ),
+    nodeZones: defaultNodeZones(minikubeNodeNames(profile, nodes), zones),
   };
+}
+
+/**
+ * Validates raw configuration and fills in defaults. Throws one {@link ConfigError} naming every
+ * bad key, its value and what is allowed, before any resource is declared. `files` judges the
+ * kubeconfig of an `existing` cluster.
+ */
+export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = readableFile): StackConfig {
+  const r = new Reader();
+  const dataplaneMode = r.choice("dataplaneMode", raw.dataplaneMode, DATAPLANE_MODES, DEFAULTS.dataplaneMode);
+  const locality = r.choice("locality", raw.locality, LOCALITY_INTENTS, DEFAULTS.locality);
+  const zones = readZones(r, raw.zones);
+
+  const cluster = readCluster(r, r.object("cluster", raw.cluster), zones, stack, files);
 
   const i = r.object("istio", raw.istio);
   const istio: IstioConfig = {
@@ -426,32 +494,15 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     clientImage: r.string("bookinfo.clientImage", b.clientImage, DEFAULTS.bookinfo.clientImage),
   };
 
-  if (provider === "minikube" && zones.length > nodes) {
-    r.problem(
-      "zones",
-      zones,
-      `at most ${nodes} zones, one per minikube node (\`cluster.nodes\` is ${nodes})`,
-    );
-  }
-  if (provider === "existing" && kubeconfig === undefined) {
-    r.problem(
-      "cluster.kubeconfig",
-      c.kubeconfig,
-      "the path of a kubeconfig when `cluster.provider` is `existing`",
-    );
-  }
-  if (provider === "minikube" && c.nodeZones !== undefined) {
-    r.problem("cluster.nodeZones", c.nodeZones, "no value with minikube: node i carries zone i mod N");
-  }
   if (
     dataplaneMode === "ambient" &&
     locality !== "off" &&
-    KUBERNETES_VERSION.test(kubernetesVersion) &&
-    !supportsTrafficDistribution(kubernetesVersion)
+    KUBERNETES_VERSION.test(cluster.kubernetesVersion) &&
+    !supportsTrafficDistribution(cluster.kubernetesVersion)
   ) {
     r.problem(
       "cluster.kubernetesVersion",
-      kubernetesVersion,
+      cluster.kubernetesVersion,
       `v1.${TRAFFIC_DISTRIBUTION_MIN_MINOR} or newer: ambient locality needs Service \`spec.trafficDistribution\` (beta and on by default from v1.${TRAFFIC_DISTRIBUTION_MIN_MINOR}); or set \`locality\` to \`off\``,
     );
   }
@@ -462,7 +513,7 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
 
 /** Reads this stack's configuration from Pulumi config and validates it. */
 export function loadConfig(): StackConfig {
-  const config = new pulumi.Config(NAMESPACE);
+  const config = new pulumi.Config(PROJECT);
   const raw: RawConfig = {
     dataplaneMode: config.get("dataplaneMode"),
     locality: config.get("locality"),

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DataplaneMode } from "./config";
+import { DataplaneMode } from "./contract";
 
 /**
  * The dataplane mode this stack ran with before this run, read from its own last outputs

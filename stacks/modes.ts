@@ -1,4 +1,5 @@
-import { DataplaneMode, LocalityIntent, StackConfig, supportsTrafficDistribution } from "./config";
+import { StackConfig, supportsTrafficDistribution } from "./config";
+import { DataplaneMode, LocalityIntent } from "./contract";
 
 /** Istio's Helm charts, by their published names. */
 export type IstioChart = "base" | "istiod" | "cni" | "ztunnel" | "gateway";

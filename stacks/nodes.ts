@@ -1,9 +1,8 @@
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, configProblem, StackConfig } from "./config";
+import { ConfigError, configProblem, nodesCameLabelled, StackConfig } from "./config";
+import { REGION_LABEL, ZONE_LABEL } from "./contract";
 
-const REGION_LABEL = "topology.kubernetes.io/region";
-const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** Node names shown per label value before the rest are counted. */
 const NAMES_SHOWN = 5;
 
@@ -114,7 +113,7 @@ export async function checkNodeLocality(
   read: typeof readNodes = readNodes,
 ): Promise<void> {
   const cluster = config.cluster;
-  if (cluster.provider !== "existing" || cluster.nodeZones !== "labelled" || !cluster.kubeconfig) return;
+  if (!nodesCameLabelled(cluster)) return;
   let nodes: NodeLabels[];
   try {
     nodes = await read(cluster.kubeconfig, cluster.context, NODE_CHECK_TIMEOUT_MS);

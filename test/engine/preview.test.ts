@@ -2,10 +2,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { previewSwitch } from "../../cli/preview-switch";
-import { summarisePlan } from "../../cli/lib/plan";
+import { previewSwitch } from "../../cli/preview-switch/preview";
+import { summarisePlan } from "../../cli/preview-switch/plan";
 import { PROJECT_DIR, shippedStackConfig } from "../helpers/stacks";
-import { configPaths, createTestStack, runProgram } from "../helpers/workspace";
+import { configPaths, createTestStack, inlineProgram } from "../helpers/workspace";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -146,7 +146,7 @@ describe("preview-switch", () => {
         workDir: PROJECT_DIR,
         stackName: test.name,
         envVars: test.envVars,
-        program: runProgram,
+        program: inlineProgram,
       });
       expect([plan.from, plan.to]).toEqual(["sidecar", "ambient"]);
       const names = plan.steps.map((step) => step.name);

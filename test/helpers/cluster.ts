@@ -1,6 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
-import { rolloutsPending } from "../../cli/lib/workloads";
-import { ZONE_LABEL } from "../../components/bookinfo";
+import { rolloutsPending } from "../../cli/shared/workloads";
+import { ZONE_LABEL } from "../../stacks/contract";
 
 export interface ServiceEndpoint {
   zone?: string;

@@ -1,4 +1,8 @@
-import type * as pulumiType from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import * as log from "@pulumi/pulumi/log";
+import * as mocks from "@pulumi/pulumi/runtime/mocks";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { declareStack } from "../../components/lab";
 
 /** One resource the program registered, with what the engine would have seen. */
 export interface Registered {
@@ -27,38 +31,38 @@ export interface ProgramRun {
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
+/** The resources of the run in progress; a test file's runs go one after another. */
+let registered: Registered[] = [];
+
+// One Pulumi runtime per test file: loading it again per run would add process listeners each time.
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the monitor as `this`
+const registerResource = mocks.MockMonitor.prototype.registerResource;
+mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, callback: any) {
+  const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+  registered.push({
+    type: req.getType(),
+    name: req.getName(),
+    urn,
+    inputs: {},
+    provider: req.getProvider(),
+    dependencies: req.getDependenciesList(),
+  });
+  return registerResource.call(this, req, callback);
+};
+
 /**
- * Runs `index.ts` under Pulumi mocks with the given stack config (keys without the project
- * prefix) and returns every registered resource. `previousMode` plays the stack's last outputs.
+ * Declares the program's stack (what `index.ts` exports) under Pulumi mocks with the given stack
+ * config (keys without the project prefix) and returns every registered resource. `previousMode`
+ * plays the stack's last outputs.
  */
-export async function runProgram(
+export async function runUnderMocks(
   config: Record<string, unknown>,
   options: { stack?: string; previousMode?: string } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
-  jest.resetModules();
-  // Loaded fresh per run so each run has its own runtime state.
-  const pulumi = require("@pulumi/pulumi") as typeof pulumiType;
-  const mocks = require("@pulumi/pulumi/runtime/mocks");
-  const settings = require("@pulumi/pulumi/runtime/settings");
   const resources: Registered[] = [];
   const warnings: string[] = [];
-
-  const original = mocks.MockMonitor.prototype.registerResource;
-  mocks.MockMonitor.prototype.registerResource = function (req: any, callback: any) {
-    const parent = req.getParent();
-    const urn = this.newUrn(parent, req.getType(), req.getName());
-    resources.push({
-      type: req.getType(),
-      name: req.getName(),
-      urn,
-      inputs: {},
-      provider: req.getProvider(),
-      dependencies: req.getDependenciesList(),
-    });
-    return original.call(this, req, callback);
-  };
-  const log = require("@pulumi/pulumi/log");
+  registered = resources;
   jest.spyOn(log, "warn").mockImplementation((...args: unknown[]) => {
     warnings.push(String(args[0]));
     return Promise.resolve();
@@ -66,7 +70,7 @@ export async function runProgram(
 
   await pulumi.runtime.setMocks(
     {
-      newResource(args: pulumiType.runtime.MockResourceArgs) {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
         const record = resources.filter((r) => r.name === args.name && r.type === args.type).pop();
         if (record) record.inputs = args.inputs;
         // Reads (a StackReference) do not pass through registerResource.
@@ -81,7 +85,7 @@ export async function runProgram(
           });
         return { id: `${args.name}-id`, state: computedState(args, options.previousMode) };
       },
-      call(args: pulumiType.runtime.MockCallArgs) {
+      call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
       },
     },
@@ -99,13 +103,13 @@ export async function runProgram(
     ),
   );
 
-  const program = await (require("../../index") as Promise<Record<string, unknown>>);
+  const program = await declareStack();
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+    outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;
   }
-  await settings.waitForRPCs();
-  mocks.MockMonitor.prototype.registerResource = original;
+  // Not in the SDK's typings: the mocks' registrations finish only once the pending RPCs have.
+  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
   const byName = new Map(resources.map((r) => [r.name, r]));
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -134,7 +138,7 @@ export async function runProgram(
 
 /** Computed fields the program reads; mocks only echo inputs otherwise. */
 function computedState(
-  args: pulumiType.runtime.MockResourceArgs,
+  args: pulumi.runtime.MockResourceArgs,
   previousMode?: string,
 ): Record<string, unknown> {
   switch (args.type) {
@@ -159,6 +163,6 @@ function computedState(
 }
 
 /** The value of an Output (undefined while unknown). */
-export function promiseOf<T>(output: pulumiType.Output<T>): Promise<T> {
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }

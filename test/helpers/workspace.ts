@@ -12,7 +12,7 @@ import { PROJECT_DIR } from "./stacks";
  * automation API's inline mode stands in for the CLI's language host; the program, Pulumi.yaml (with
  * its config declarations) and the stack files are the real ones.
  */
-export const runProgram: PulumiFn = async () => {
+export const inlineProgram: PulumiFn = async () => {
   try {
     return await declareStack();
   } catch (error) {
@@ -90,7 +90,7 @@ export async function createTestStack(prefix: string, config: Record<string, unk
   let stack: Stack | undefined;
   try {
     stack = await LocalWorkspace.createStack(
-      { stackName: name, projectName: "istio-locality", program: runProgram },
+      { stackName: name, projectName: "istio-locality", program: inlineProgram },
       { workDir: PROJECT_DIR, envVars, pulumiHome: home },
     );
     await stack.setAllConfig(configPaths(config), true);

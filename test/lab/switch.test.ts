@@ -1,12 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
-import { CannotAnswerError } from "../../cli/lib/answerable";
-import { Check, waitFor } from "../../cli/lib/interrupt";
-import { summarisePlan } from "../../cli/lib/plan";
-import { PROBE_RUN_LABEL } from "../../cli/lib/probe";
-import { connectLab } from "../../cli/lib/stack";
-import { measureSwitch } from "../../cli/switch";
-import { runVerify } from "../../cli/verify";
+import { CannotAnswerError } from "../../cli/shared/can-answer";
+import { Check, waitFor } from "../../cli/shared/interrupt";
+import { summarisePlan } from "../../cli/preview-switch/plan";
+import { PROBE_RUN_LABEL } from "../../cli/switch/probe";
+import { connectStack } from "../../cli/shared/stack";
+import { measureSwitch } from "../../cli/switch/measure";
+import { runVerify } from "../../cli/verify/check";
 import { ClusterReader, ServiceEndpoint, SwitchWatcher } from "../helpers/cluster";
 import { hasSidecar, LabIstiod, labIstioValues } from "../helpers/istiod";
 import {
@@ -19,9 +19,11 @@ import {
   ztunnelIdentity,
   ztunnelView,
 } from "../helpers/xds";
-import { createTestStack, runProgram, TestStack } from "../helpers/workspace";
+import { createTestStack, inlineProgram, TestStack } from "../helpers/workspace";
 import { PROJECT_DIR } from "../helpers/stacks";
-import { MODE_ANNOTATION } from "../../components/istio";
+import { BOOKINFO_SERVICES, configKey, DEFAULTS, MODE_ANNOTATION, MODE_KEY } from "../../stacks/contract";
+import { defaultNodeZones, defaultReviewsZones, minikubeNodeNames } from "../../stacks/config";
+import { destinationRuleSpec } from "../../components/locality";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
 import { execFile } from "child_process";
@@ -33,18 +35,21 @@ const kubeconfig = process.env.KUBECONFIG!;
 const profile = process.env.LAB_PROFILE!;
 const charts = process.env.ISTIO_LOCALITY_CHARTS!;
 const istioBin = process.env.ISTIO_LOCALITY_ISTIO_BIN!;
-const REGION = "region-1";
+const REGION = DEFAULTS.cluster.region;
 /** The proxy version the readers present: the program's Istio version, whose proxy image the pods name. */
-const PROXY_VERSION = "1.26.6";
+const PROXY_VERSION = DEFAULTS.istio.version;
 const PROXY_IMAGE = new RegExp(
   `^docker\\.io/istio/proxyv2:${PROXY_VERSION.replace(/\./g, "\\.")}(-distroless)?$`,
 );
-const SERVICES = ["details", "ratings", "reviews", "productpage"];
-const hostOf = (service: string) => `${service}.bookinfo.svc.cluster.local`;
+const SERVICES = [...BOOKINFO_SERVICES];
+const NAMESPACE = DEFAULTS.bookinfo.namespace;
+const hostOf = (service: string) => `${service}.${NAMESPACE}.svc.cluster.local`;
 const HOSTS = SERVICES.map(hostOf);
-const ZONES = ["zone-a", "zone-b", "zone-c"];
-const NODES = { [profile]: "zone-a", [`${profile}-m02`]: "zone-b", [`${profile}-m03`]: "zone-c" };
-const REVIEWS = { "reviews-v1": "zone-a", "reviews-v2": "zone-b", "reviews-v3": "zone-c" };
+const ZONES = DEFAULTS.zones;
+const NODES = defaultNodeZones(minikubeNodeNames(profile, ZONES.length), ZONES);
+const REVIEWS = Object.fromEntries(
+  Object.entries(defaultReviewsZones(ZONES)).map(([version, zone]) => [`reviews-${version}`, zone]),
+);
 
 const durations: [string, number][] = [];
 async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
@@ -114,44 +119,30 @@ describe("the program against a real API server (kwok lab)", () => {
   async function expectSidecarMode(): Promise<void> {
     expect(await cluster.helmReleases("istio-system")).toEqual(["istio-base", "istiod"]);
     expect(await cluster.helmReleases("istio-ingress")).toEqual(["istio-ingress"]);
-    const labels = await cluster.namespaceLabels("bookinfo");
+    const labels = await cluster.namespaceLabels(NAMESPACE);
     expect(labels["istio-injection"]).toBe("enabled");
     expect(labels["istio.io/dataplane-mode"]).toBeUndefined();
     const rule = (await cluster.custom.getNamespacedCustomObject(
       "networking.istio.io",
       "v1",
-      "bookinfo",
+      NAMESPACE,
       "destinationrules",
       "reviews-locality",
     )) as { body: any };
-    expect(rule.body.spec).toEqual({
-      host: "reviews.bookinfo.svc.cluster.local",
-      trafficPolicy: {
-        loadBalancer: {
-          localityLbSetting: {
-            enabled: true,
-            distribute: ZONES.map((zone) => ({
-              from: `${REGION}/${zone}/*`,
-              to: { [`${REGION}/${zone}/*`]: 100 },
-            })),
-          },
-        },
-        outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" },
-      },
-    });
+    expect(rule.body.spec).toEqual(destinationRuleSpec("reviews", NAMESPACE, "strict", ZONES, REGION));
   }
 
   async function expectWorkloadsInTheirZones(mode: string): Promise<void> {
     await waitFor(
       "the bookinfo rollout to settle",
       async (): Promise<Check<true>> => {
-        const unsettled = await cluster.rolloutUnsettled("bookinfo");
+        const unsettled = await cluster.rolloutUnsettled(NAMESPACE);
         return unsettled.length ? { done: false, reason: unsettled.join("; ") } : { done: true, value: true };
       },
       SETTLING,
     );
     const nodeZones = await cluster.nodeZones();
-    const pods = await cluster.pods("bookinfo");
+    const pods = await cluster.pods(NAMESPACE);
     const zonesOf = (app: string, extra?: (pod: any) => boolean) =>
       pods
         .filter((p) => p.metadata?.labels?.app === app && (!extra || extra(p)))
@@ -167,7 +158,7 @@ describe("the program against a real API server (kwok lab)", () => {
         [zone],
       ]);
     }
-    for (const deployment of await cluster.deployments("bookinfo")) {
+    for (const deployment of await cluster.deployments(NAMESPACE)) {
       expect([
         deployment.metadata!.name,
         deployment.spec!.template.metadata!.annotations![MODE_ANNOTATION],
@@ -184,14 +175,14 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   async function expectTrafficDistribution(): Promise<void> {
-    const service = await cluster.core.readNamespacedService("reviews", "bookinfo");
+    const service = await cluster.core.readNamespacedService("reviews", NAMESPACE);
     expect(service.body.spec?.trafficDistribution).toBe("PreferClose");
     // The EndpointSlice controller catches up with the last rollout asynchronously; a pod replaced
     // a moment ago may still be listed, draining, next to its successor in the same zone.
     const endpoints = await waitFor(
       "a ready reviews endpoint in every zone",
       async (): Promise<Check<ServiceEndpoint[]>> => {
-        const listed = await cluster.serviceEndpoints("bookinfo", "reviews");
+        const listed = await cluster.serviceEndpoints(NAMESPACE, "reviews");
         const zones = readyZones(listed);
         return zones.join() === ZONES.join()
           ? { done: true, value: listed }
@@ -213,13 +204,13 @@ describe("the program against a real API server (kwok lab)", () => {
 
   /** Each zone's ready client pod. */
   async function clientPods(): Promise<Record<string, k8s.V1Pod>> {
-    const pods = (await cluster.pods("bookinfo", "app=client")).filter(isReady);
+    const pods = (await cluster.pods(NAMESPACE, "app=client")).filter(isReady);
     return Object.fromEntries(pods.map((pod) => [pod.metadata!.labels!.zone, pod]));
   }
 
   /** Injection is Istio's: every Bookinfo pod got its proxy as a native sidecar, the gateway its template's image. */
   async function expectInjected(): Promise<void> {
-    const pods = (await cluster.pods("bookinfo")).filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (await cluster.pods(NAMESPACE)).filter((p) => !p.metadata?.deletionTimestamp);
     expect(pods.length).toBeGreaterThan(0);
     for (const pod of pods) {
       const proxy = pod.spec?.initContainers?.find((c) => c.name === "istio-proxy");
@@ -242,7 +233,7 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   async function expectNoProxies(): Promise<void> {
-    const pods = (await cluster.pods("bookinfo")).filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (await cluster.pods(NAMESPACE)).filter((p) => !p.metadata?.deletionTimestamp);
     expect(pods.filter(hasSidecar).map((p) => p.metadata!.name)).toEqual([]);
   }
 
@@ -268,14 +259,14 @@ describe("the program against a real API server (kwok lab)", () => {
       const current = (await cluster.custom.getNamespacedCustomObject(
         "networking.istio.io",
         "v1",
-        "bookinfo",
+        NAMESPACE,
         plural,
         name,
       )) as { body: object };
       await cluster.custom.replaceNamespacedCustomObject(
         "networking.istio.io",
         "v1",
-        "bookinfo",
+        NAMESPACE,
         plural,
         name,
         current.body,
@@ -336,8 +327,8 @@ describe("the program against a real API server (kwok lab)", () => {
       ]);
     }
     const nodeZones = await cluster.nodeZones();
-    for (const pod of (await cluster.pods("bookinfo")).filter(isReady)) {
-      const workload = workloads.find((w) => w.name === pod.metadata!.name && w.namespace === "bookinfo");
+    for (const pod of (await cluster.pods(NAMESPACE)).filter(isReady)) {
+      const workload = workloads.find((w) => w.name === pod.metadata!.name && w.namespace === NAMESPACE);
       expect([pod.metadata!.name, workload?.locality?.zone, workload?.tunnelProtocol]).toEqual([
         pod.metadata!.name,
         nodeZones[pod.spec!.nodeName!],
@@ -438,7 +429,7 @@ describe("the program against a real API server (kwok lab)", () => {
     mode: "sidecar" | "ambient",
     watcher: SwitchWatcher,
   ): Promise<{ since: number; gaps: string[]; pushes: number }> {
-    await test.stack.setConfig("istio-locality:dataplaneMode", { value: mode });
+    await test.stack.setConfig(MODE_KEY, { value: mode });
     await watcher.start();
     const followers = await followSwitch();
     // Let the initial list of each watch and the first pushes arrive, so "since" separates them from the switch.
@@ -469,7 +460,7 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectValidatedByIstio([
       ...SERVICES.map((s): [string, string] => ["destinationrules", `${s}-locality`]),
       ["gateways", "bookinfo-gateway"],
-      ["virtualservices", "bookinfo"],
+      ["virtualservices", NAMESPACE],
     ]);
     await expectSidecarEndpoints("strict");
     await expectAnalyzeClean("up (sidecar)");
@@ -479,7 +470,7 @@ describe("the program against a real API server (kwok lab)", () => {
     const rule = {
       apiVersion: "networking.istio.io/v1",
       kind: "DestinationRule",
-      metadata: { name: "unreadable-locality", namespace: "bookinfo" },
+      metadata: { name: "unreadable-locality", namespace: NAMESPACE },
       spec: {
         host: hostOf("reviews"),
         trafficPolicy: {
@@ -496,7 +487,7 @@ describe("the program against a real API server (kwok lab)", () => {
       .createNamespacedCustomObject(
         "networking.istio.io",
         "v1",
-        "bookinfo",
+        NAMESPACE,
         "destinationrules",
         rule,
         undefined,
@@ -514,7 +505,7 @@ describe("the program against a real API server (kwok lab)", () => {
 
   it("1c. failover and off, as istiod computes them for each zone's client", async () => {
     for (const intent of ["failover", "off", "strict"] as const) {
-      await test.stack.setConfig("istio-locality:locality", { value: intent });
+      await test.stack.setConfig(configKey("locality"), { value: intent });
       await test.stack.up({ onOutput: () => undefined });
       await waitFor(
         `istiod to push the ${intent} endpoints`,
@@ -532,11 +523,11 @@ describe("the program against a real API server (kwok lab)", () => {
   });
 
   it("1b. verify and switch see that kwok pods serve no traffic and say so instead of reporting numbers", async () => {
-    const lab = await connectLab({
+    const lab = await connectStack({
       workDir: PROJECT_DIR,
       stackName: test.name,
       envVars: test.envVars,
-      program: runProgram,
+      program: inlineProgram,
     });
     const log: string[] = [];
     const verifying = runVerify(lab, { requests: 3, vias: ["reviews"], log: (line) => log.push(line) });
@@ -554,7 +545,7 @@ describe("the program against a real API server (kwok lab)", () => {
     });
     await expect(measuring).rejects.toThrow(/cannot answer.*the switch was not started/s);
     expect(apply).not.toHaveBeenCalled();
-    expect(await cluster.pods("bookinfo", `${PROBE_RUN_LABEL}=lab-test`)).toEqual([]);
+    expect(await cluster.pods(NAMESPACE, `${PROBE_RUN_LABEL}=lab-test`)).toEqual([]);
   });
 
   it("2. a second preview reports no changes", async () => {
@@ -564,10 +555,10 @@ describe("the program against a real API server (kwok lab)", () => {
   });
 
   it("3. the preview of the switch to ambient creates cni and ztunnel and replaces nothing", async () => {
-    await test.stack.setConfig("istio-locality:dataplaneMode", { value: "ambient" });
+    await test.stack.setConfig(MODE_KEY, { value: "ambient" });
     const events: EngineEvent[] = [];
     await test.stack.preview({ onEvent: (e) => events.push(e) });
-    await test.stack.setConfig("istio-locality:dataplaneMode", { value: "sidecar" });
+    await test.stack.setConfig(MODE_KEY, { value: "sidecar" });
     const steps = summarisePlan(events);
     const op = (name: string) => steps.find((s) => s.name === name)?.op;
     expect([op("istio-cni"), op("istio-ztunnel"), op("istio-istiod")]).toEqual([
@@ -576,7 +567,7 @@ describe("the program against a real API server (kwok lab)", () => {
       "update",
     ]);
     expect([op("bookinfo-ambient-label"), op("bookinfo-injection-label")]).toEqual(["update", "update"]);
-    for (const deployment of await cluster.deployments("bookinfo")) {
+    for (const deployment of await cluster.deployments(NAMESPACE)) {
       expect([deployment.metadata!.name, op(`bookinfo-${deployment.metadata!.name}`)]).toEqual([
         deployment.metadata!.name,
         "update",
@@ -589,7 +580,7 @@ describe("the program against a real API server (kwok lab)", () => {
   });
 
   it("4. up in ambient: no zone ever without a ready pod, ambient everywhere, in the migration order", async () => {
-    const watcher = new SwitchWatcher(cluster.config, "bookinfo");
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     const { since, gaps, pushes } = await switchTo("ambient", watcher);
     expect(pushes).toBeGreaterThan(0);
     expect(gaps).toEqual([]);
@@ -608,7 +599,7 @@ describe("the program against a real API server (kwok lab)", () => {
       const nodes = (await cluster.pods("istio-system", selector)).map((p) => p.spec!.nodeName!).sort();
       expect([selector, nodes]).toEqual([selector, Object.keys(nodeZones).sort()]);
     }
-    const labels = await cluster.namespaceLabels("bookinfo");
+    const labels = await cluster.namespaceLabels(NAMESPACE);
     expect(labels["istio.io/dataplane-mode"]).toBe("ambient");
     expect(labels["istio-injection"]).toBeUndefined();
     await expectTrafficDistribution();
@@ -641,7 +632,7 @@ describe("the program against a real API server (kwok lab)", () => {
   });
 
   it("5. back to sidecar: no zone ever without a ready pod, in the reverse order", async () => {
-    const watcher = new SwitchWatcher(cluster.config, "bookinfo");
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     const { since, gaps, pushes } = await switchTo("sidecar", watcher);
     expect(pushes).toBeGreaterThan(0);
     expect(gaps).toEqual([]);
@@ -662,7 +653,7 @@ describe("the program against a real API server (kwok lab)", () => {
       since,
     );
     const lastRestart = Math.max(
-      ...(await cluster.deployments("bookinfo")).map((d) =>
+      ...(await cluster.deployments(NAMESPACE)).map((d) =>
         watcher.first(
           (o) => o.kind === "Deployment" && o.name === d.metadata!.name && templateMode(o) === "sidecar",
           since,
@@ -691,7 +682,7 @@ describe("the program against a real API server (kwok lab)", () => {
     await timed("destroy", () => test.stack.destroy({ onOutput: () => undefined }));
     destroyed = true;
     const namespaces = await cluster.namespaceNames();
-    for (const namespace of ["bookinfo", "istio-system", "istio-ingress"])
+    for (const namespace of [NAMESPACE, "istio-system", "istio-ingress"])
       expect(namespaces).not.toContain(namespace);
     // Istio's CRDs stay (the base chart marks them `helm.sh/resource-policy: keep`); nothing of them does.
     expect(await cluster.istioCustomResources()).toEqual([]);

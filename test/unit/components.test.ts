@@ -1,6 +1,7 @@
 import { deploymentSpec, workloadSpecs } from "../../components/bookinfo";
 import { minikubeStartCommand, topologyLabels } from "../../components/cluster";
-import { chartReference, istioValues, mergeHelmValues, MODE_ANNOTATION } from "../../components/istio";
+import { chartReference, istioValues, mergeHelmValues } from "../../components/istio";
+import { MODE_ANNOTATION } from "../../stacks/contract";
 import { destinationRuleSpec, localityLbSetting, OUTLIER_DETECTION } from "../../components/locality";
 
 const istioArgs = {
@@ -12,6 +13,9 @@ const istioArgs = {
 
 describe("minikubeStartCommand", () => {
   const line = minikubeStartCommand({
+    provider: "minikube",
+    region: "region-1",
+    nodeZones: {},
     profile: "lab",
     nodes: 3,
     cpus: 2,
@@ -21,7 +25,7 @@ describe("minikubeStartCommand", () => {
     kubernetesVersion: "v1.32.0",
   });
 
-  it("starts the seed's cluster under its own profile", () => {
+  it("starts the blog's cluster (3 podman nodes, cri-o, kindnet) under its own profile", () => {
     expect(line).toBe(
       "minikube start --profile=lab --nodes=3 --cpus=2 --memory=4096 --driver=podman --container-runtime=cri-o " +
         "--kubernetes-version=v1.32.0 --cni=kindnet --embed-certs",
@@ -154,7 +158,7 @@ describe("localityLbSetting", () => {
 });
 
 describe("destinationRuleSpec", () => {
-  it("targets the service's FQDN and carries the seed's outlier detection", () => {
+  it("targets the service's FQDN and carries the blog's outlier detection", () => {
     const spec = destinationRuleSpec("reviews", "bookinfo", "strict", ["zone-a"], "us-east1");
     expect(spec).toEqual({
       host: "reviews.bookinfo.svc.cluster.local",
@@ -189,7 +193,7 @@ describe("workloadSpecs", () => {
     }
   });
 
-  it("pins each reviews version to its zone with the seed's images", () => {
+  it("pins each reviews version to its zone with the blog's images", () => {
     expect(byName.get("reviews-v1")).toMatchObject({
       zone: "zone-a",
       image: "docker.io/istio/examples-bookinfo-reviews-v1:1.20.2",

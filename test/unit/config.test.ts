@@ -1,11 +1,19 @@
 import {
   ConfigError,
   defaultNodeZones,
+  MinikubeClusterConfig,
   minikubeNodeNames,
   parseConfig,
   RawConfig,
+  StackConfig,
   supportsTrafficDistribution,
 } from "../../stacks/config";
+
+function minikubeCluster(config: StackConfig): MinikubeClusterConfig {
+  if (config.cluster.provider !== "minikube")
+    throw new Error(`expected minikube, got ${config.cluster.provider}`);
+  return config.cluster;
+}
 
 function problemsOf(raw: RawConfig): string[] {
   try {
@@ -20,7 +28,7 @@ function problemsOf(raw: RawConfig): string[] {
 describe("defaults", () => {
   const config = parseConfig({}, "sidecar");
 
-  it("reproduces the seed", () => {
+  it("reproduces the blog's lab: minikube with 3 nodes in 3 zones, Istio 1.26.6, Bookinfo 1.20.2", () => {
     expect(config.dataplaneMode).toBe("sidecar");
     expect(config.locality).toBe("strict");
     expect(config.zones).toEqual(["zone-a", "zone-b", "zone-c"]);
@@ -40,8 +48,8 @@ describe("defaults", () => {
   });
 
   it("derives the minikube profile from the stack, so both stacks can exist side by side", () => {
-    expect(parseConfig({}, "sidecar").cluster.profile).toBe("istio-locality-sidecar");
-    expect(parseConfig({}, "ambient").cluster.profile).toBe("istio-locality-ambient");
+    expect(minikubeCluster(parseConfig({}, "sidecar")).profile).toBe("istio-locality-sidecar");
+    expect(minikubeCluster(parseConfig({}, "ambient")).profile).toBe("istio-locality-ambient");
   });
 
   it("maps minikube node i to zone i mod N", () => {
@@ -59,13 +67,15 @@ describe("defaults", () => {
   });
 
   it("picks the container runtime minikube recommends for the driver", () => {
-    expect(config.cluster.containerRuntime).toBe("cri-o");
-    expect(parseConfig({ cluster: { driver: "docker" } }, "s").cluster.containerRuntime).toBe("docker");
+    expect(minikubeCluster(config).containerRuntime).toBe("cri-o");
+    expect(minikubeCluster(parseConfig({ cluster: { driver: "docker" } }, "s")).containerRuntime).toBe(
+      "docker",
+    );
   });
 
   it("keeps defaults for keys left out of an object", () => {
     const partial = parseConfig({ cluster: { nodes: 4 }, istio: { ingressGateway: false } }, "s");
-    expect(partial.cluster.cpus).toBe(2);
+    expect(minikubeCluster(partial).cpus).toBe(2);
     expect(partial.istio.version).toBe("1.26.6");
   });
 
@@ -86,7 +96,7 @@ describe("defaults", () => {
   });
 
   it("defaults existing clusters to nodes that are already labelled", () => {
-    const existing = parseConfig({ cluster: { provider: "existing", kubeconfig: "/tmp/k" } }, "s");
+    const existing = parseConfig({ cluster: { provider: "existing", kubeconfig: __filename } }, "s");
     expect(existing.cluster.nodeZones).toBe("labelled");
   });
 });
@@ -147,11 +157,11 @@ describe("validation", () => {
     [
       "an existing cluster without kubeconfig",
       { cluster: { provider: "existing" } },
-      "`istio-locality:cluster.kubeconfig` is `undefined`; expected the path of a kubeconfig",
+      "`istio-locality:cluster.kubeconfig` is not set; expected the path of a kubeconfig file when `cluster.provider` is `existing`",
     ],
     [
       "a node mapped to an unknown zone",
-      { cluster: { provider: "existing", kubeconfig: "/k", nodeZones: { "node-1": "zone-q" } } },
+      { cluster: { provider: "existing", kubeconfig: __filename, nodeZones: { "node-1": "zone-q" } } },
       "`istio-locality:cluster.nodeZones.node-1` is `zone-q`; expected one of the zones",
     ],
     [
@@ -239,5 +249,33 @@ describe("supportsTrafficDistribution", () => {
     ["garbage", false],
   ])("%s → %s", (version, expected) => {
     expect(supportsTrafficDistribution(version)).toBe(expected);
+  });
+});
+
+describe("an existing cluster's kubeconfig", () => {
+  const existing = (kubeconfig: unknown): RawConfig => ({ cluster: { provider: "existing", kubeconfig } });
+
+  it.each([
+    ["a missing file", "/no/such/kubeconfig", "(/no/such/kubeconfig: no such file)"],
+    ["a folder", __dirname, `(${__dirname}: it is not a file)`],
+  ])("is refused when it is %s, before anything reads it", (_, file, why) => {
+    expect(problemsOf(existing(file))).toEqual([
+      `\`istio-locality:cluster.kubeconfig\` is \`${file}\`; expected a readable kubeconfig file ${why}`,
+    ]);
+  });
+
+  it("is judged where the program runs: a relative path from the project folder", () => {
+    const seen: string[] = [];
+    parseConfig(existing("kube/config"), "s", (file) => {
+      seen.push(file);
+      return undefined;
+    });
+    expect(seen).toEqual(["kube/config"]);
+  });
+
+  it("is not read for minikube, whose kubeconfig the program writes itself", () => {
+    const files = jest.fn(() => "never");
+    parseConfig({ cluster: { kubeconfig: "/ignored" } }, "s", files);
+    expect(files).not.toHaveBeenCalled();
   });
 });

@@ -86,7 +86,7 @@ describe("cniPlatform", () => {
     [{ driver: "docker" }, "minikube"],
     [{ driver: "docker", containerRuntime: "containerd" }, undefined],
     [{ driver: "podman", containerRuntime: "docker" }, "minikube"],
-    [{ provider: "existing", kubeconfig: "/k", driver: "docker" }, undefined],
+    [{ provider: "existing", kubeconfig: __filename, driver: "docker" }, undefined],
   ])("%j → %s (only the Docker runtime keeps netns under /var/run/docker/netns)", (cluster, platform) => {
     expect(cniPlatform(parseConfig({ cluster }, "s"))).toBe(platform);
   });

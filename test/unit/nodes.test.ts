@@ -13,7 +13,7 @@ import {
   readNodes,
   regionProblems,
 } from "../../stacks/nodes";
-import { runProgram } from "../helpers/program";
+import { runUnderMocks } from "../helpers/program";
 
 const ZONES = ["zone-a", "zone-b", "zone-c"];
 const node = (name: string, region: string | undefined, zone: string | undefined): NodeLabels => ({
@@ -232,7 +232,7 @@ describe("readNodes", () => {
 
 describe("checkNodeLocality", () => {
   const existing = (cluster: Record<string, unknown> = {}) =>
-    parseConfig({ cluster: { provider: "existing", kubeconfig: "/k", ...cluster } }, "sidecar");
+    parseConfig({ cluster: { provider: "existing", kubeconfig: __filename, ...cluster } }, "sidecar");
   let warnings: string[];
   beforeEach(() => {
     warnings = [];
@@ -246,7 +246,7 @@ describe("checkNodeLocality", () => {
   it("reads the nodes of an existing cluster whose nodes came labelled, within the timeout", async () => {
     const read = jest.fn(() => Promise.resolve(labelled("region-1")));
     await checkNodeLocality(existing({ context: "lab" }), read);
-    expect(read).toHaveBeenCalledWith("/k", "lab", NODE_CHECK_TIMEOUT_MS);
+    expect(read).toHaveBeenCalledWith(__filename, "lab", NODE_CHECK_TIMEOUT_MS);
     expect(NODE_CHECK_TIMEOUT_MS).toBeLessThanOrEqual(10_000);
     expect(warnings).toEqual([]);
   });
@@ -277,7 +277,7 @@ describe("checkNodeLocality", () => {
     ["minikube", { cluster: {} }],
     [
       "an existing cluster the program labels",
-      { cluster: { provider: "existing", kubeconfig: "/k", nodeZones: { n: "zone-a" } } },
+      { cluster: { provider: "existing", kubeconfig: __filename, nodeZones: { n: "zone-a" } } },
     ],
   ])("leaves %s alone", async (_, raw) => {
     const read = jest.fn(() => Promise.resolve([]));
@@ -294,7 +294,7 @@ describe("the program on an existing cluster whose nodes came labelled", () => {
   it("declares the lab when the nodes carry the region and zones", async () => {
     const server = await apiServer(nodeList(labelled("us-east1")));
     try {
-      const run = await runProgram(config(kubeconfigFile(server.url), { region: "us-east1" }));
+      const run = await runUnderMocks(config(kubeconfigFile(server.url), { region: "us-east1" }));
       expect(server.requests).toHaveLength(1);
       expect(run.warnings).toEqual([]);
       expect(
@@ -309,7 +309,7 @@ describe("the program on an existing cluster whose nodes came labelled", () => {
   it("fails before declaring anything when the nodes carry another region", async () => {
     const server = await apiServer(nodeList(labelled("us-east1")));
     try {
-      await expect(runProgram(config(kubeconfigFile(server.url)))).rejects.toThrow(
+      await expect(runUnderMocks(config(kubeconfigFile(server.url)))).rejects.toThrow(
         "`istio-locality:cluster.region` is `region-1`; expected the region the nodes carry " +
           "(`us-east1` on node-1, node-2, node-3)",
       );
@@ -320,7 +320,7 @@ describe("the program on an existing cluster whose nodes came labelled", () => {
 
   it("warns and declares the lab when nobody answers at the cluster's address", async () => {
     const started = Date.now();
-    const run = await runProgram(config(kubeconfigFile(await refusedUrl())));
+    const run = await runUnderMocks(config(kubeconfigFile(await refusedUrl())));
     expect(Date.now() - started).toBeLessThan(NODE_CHECK_TIMEOUT_MS);
     expect(run.warnings).toEqual([
       expect.stringMatching(

@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ProgramRun, runProgram } from "../helpers/program";
+import { ProgramRun, runUnderMocks } from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
+import { ZONE_LABEL } from "../../stacks/contract";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -34,7 +35,7 @@ const ISTIO_RESOURCES = [
 describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(shippedStackConfig(stack), { stack });
+    run = await runUnderMocks(shippedStackConfig(stack), { stack });
   });
 
   it("is configured by its stack file", () => {
@@ -42,7 +43,7 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
     expect(run.outputs.locality).toBe("strict");
   });
 
-  it("creates the seed's minikube cluster under the stack's own profile", () => {
+  it("creates the blog's minikube cluster under the stack's own profile", () => {
     const minikube = run.get("cluster-minikube").inputs;
     expect(minikube.create).toContain(
       `minikube start --profile=istio-locality-${stack} --nodes=3 --cpus=2 --memory=4096`,
@@ -211,7 +212,7 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
 describe("sidecar mode", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(shippedStackConfig("sidecar"));
+    run = await runUnderMocks(shippedStackConfig("sidecar"));
   });
 
   it("installs base, istiod and the gateway, without ambient components or profile", () => {
@@ -266,7 +267,7 @@ describe("sidecar mode", () => {
 describe("ambient mode", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(shippedStackConfig("ambient"), { stack: "ambient" });
+    run = await runUnderMocks(shippedStackConfig("ambient"), { stack: "ambient" });
   });
 
   it("adds cni and ztunnel and puts istiod and cni on the ambient profile", () => {
@@ -333,13 +334,13 @@ describe("switching mode on a live stack", () => {
   let intoAmbient: ProgramRun;
   let backToSidecar: ProgramRun;
   beforeAll(async () => {
-    sidecar = await runProgram(shippedStackConfig("sidecar"));
-    ambient = await runProgram(shippedStackConfig("ambient"), { stack: "sidecar" });
-    intoAmbient = await runProgram(shippedStackConfig("ambient"), {
+    sidecar = await runUnderMocks(shippedStackConfig("sidecar"));
+    ambient = await runUnderMocks(shippedStackConfig("ambient"), { stack: "sidecar" });
+    intoAmbient = await runUnderMocks(shippedStackConfig("ambient"), {
       stack: "sidecar",
       previousMode: "sidecar",
     });
-    backToSidecar = await runProgram(shippedStackConfig("sidecar"), { previousMode: "ambient" });
+    backToSidecar = await runUnderMocks(shippedStackConfig("sidecar"), { previousMode: "ambient" });
   });
 
   it("reads the mode of its previous run from its own stack", () => {
@@ -434,7 +435,7 @@ describe("switching mode on a live stack", () => {
 
 describe("variants", () => {
   it("failover: own zone first by failover priority, with outlier detection", async () => {
-    const run = await runProgram({ ...shippedStackConfig("sidecar"), locality: "failover" });
+    const run = await runUnderMocks({ ...shippedStackConfig("sidecar"), locality: "failover" });
     expect(run.get("locality-reviews-rule").inputs.spec.trafficPolicy).toEqual({
       loadBalancer: {
         localityLbSetting: {
@@ -448,7 +449,7 @@ describe("variants", () => {
   });
 
   it.each(["sidecar", "ambient"])("off in %s: no zone preference anywhere", async (mode) => {
-    const run = await runProgram({ dataplaneMode: mode, locality: "off" });
+    const run = await runUnderMocks({ dataplaneMode: mode, locality: "off" });
     expect(run.byType(SERVICE_PATCH)).toEqual([]);
     const rules = run.byType(CUSTOM("DestinationRule"));
     expect(rules.map((r) => r.inputs.spec.trafficPolicy.loadBalancer.localityLbSetting)).toEqual(
@@ -457,7 +458,7 @@ describe("variants", () => {
   });
 
   it("two zones: workloads and rules for exactly those zones", async () => {
-    const run = await runProgram({ zones: ["east", "west"], cluster: { nodes: 2 } });
+    const run = await runUnderMocks({ zones: ["east", "west"], cluster: { nodes: 2 } });
     expect(names(run, DEPLOYMENT).filter((n) => n.startsWith("bookinfo-productpage"))).toEqual([
       "bookinfo-productpage-east",
       "bookinfo-productpage-west",
@@ -474,13 +475,18 @@ describe("variants", () => {
 
   it("four zones on four nodes: a client and a productpage in zone-d, and a warning that it has no reviews", async () => {
     const zones = ["zone-a", "zone-b", "zone-c", "zone-d"];
-    const run = await runProgram({ zones, cluster: { nodes: 4 } });
-    expect(run.get("bookinfo-client-zone-d").inputs.spec.template.spec.affinity).toBeDefined();
-    expect(
-      run.get("cluster-zone-istio-locality-sidecar-m04").inputs.metadata.labels[
-        "topology.kubernetes.io/zone"
-      ],
-    ).toBe("zone-d");
+    const run = await runUnderMocks({ zones, cluster: { nodes: 4 } });
+    const pinnedTo = (deployment: string) =>
+      run.get(deployment).inputs.spec.template.spec.affinity.nodeAffinity
+        .requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    for (const deployment of ["bookinfo-client-zone-d", "bookinfo-productpage-zone-d"]) {
+      expect(pinnedTo(deployment)).toEqual([
+        { matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: ["zone-d"] }] },
+      ]);
+    }
+    expect(run.get("cluster-zone-istio-locality-sidecar-m04").inputs.metadata.labels[ZONE_LABEL]).toBe(
+      "zone-d",
+    );
     expect(run.warnings).toEqual([expect.stringContaining("no reviews version lives in zone-d")]);
   });
 
@@ -488,7 +494,7 @@ describe("variants", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-"));
     const kubeconfig = path.join(dir, "config");
     fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: lab\n");
-    const run = await runProgram({
+    const run = await runUnderMocks({
       cluster: {
         provider: "existing",
         kubeconfig,
@@ -510,12 +516,12 @@ describe("variants", () => {
   });
 
   it("an existing cluster whose nodes are already labelled: nothing is relabelled", async () => {
-    const run = await runProgram({ cluster: { provider: "existing", kubeconfig: __filename } });
+    const run = await runUnderMocks({ cluster: { provider: "existing", kubeconfig: __filename } });
     expect(run.byType(NODE_PATCH)).toEqual([]);
   });
 
   it("user Helm values merge over the program's, chart by chart", async () => {
-    const run = await runProgram({
+    const run = await runUnderMocks({
       dataplaneMode: "ambient",
       istio: {
         values: {
@@ -544,20 +550,20 @@ describe("variants", () => {
   });
 
   it("a local chart directory replaces the repository", async () => {
-    const run = await runProgram({ istio: { chartDirectory: "/charts/istio-1.26.6" } });
+    const run = await runUnderMocks({ istio: { chartDirectory: "/charts/istio-1.26.6" } });
     expect(release(run, "istiod")).toMatchObject({ chart: "/charts/istio-1.26.6/istiod" });
     expect(release(run, "istiod").repositoryOpts).toBeUndefined();
     expect(release(run, "istiod").version).toBeUndefined();
   });
 
   it("the docker driver: cni gets the minikube platform", async () => {
-    const run = await runProgram({ dataplaneMode: "ambient", cluster: { driver: "docker" } });
+    const run = await runUnderMocks({ dataplaneMode: "ambient", cluster: { driver: "docker" } });
     expect(release(run, "cni").values.global.platform).toBe("minikube");
     expect(run.get("cluster-minikube").inputs.create).toContain("--container-runtime=docker");
   });
 
   it("no ingress gateway: no gateway release, Gateway or VirtualService", async () => {
-    const run = await runProgram({ istio: { ingressGateway: false } });
+    const run = await runUnderMocks({ istio: { ingressGateway: false } });
     expect(names(run, RELEASE)).toEqual(["istio-base", "istio-istiod"]);
     expect(run.byType(CUSTOM("Gateway"))).toEqual([]);
     expect(run.outputs.productpage).toContain("svc/productpage 8080:9080");
@@ -566,7 +572,7 @@ describe("variants", () => {
 
 describe("invalid configuration", () => {
   it("fails with the program's own message", async () => {
-    await expect(runProgram({ dataplaneMode: "ambiant" })).rejects.toThrow(
+    await expect(runUnderMocks({ dataplaneMode: "ambiant" })).rejects.toThrow(
       "`istio-locality:dataplaneMode` is `ambiant`; expected `sidecar` or `ambient`",
     );
   });

@@ -1,4 +1,10 @@
-import { Outcome, RawAnswer, classifyAnswer, parseTranscript, verifyScript } from "../../../cli/lib/answers";
+import {
+  Outcome,
+  RawAnswer,
+  classifyAnswer,
+  parseTranscript,
+  verifyScript,
+} from "../../../cli/shared/answers";
 import { fixtureText } from "./fixture";
 
 const REVIEWS_ZONES = { v1: "zone-a", v2: "zone-b", v3: "zone-c" };

@@ -1,4 +1,4 @@
-import { ChartInput, renderSuccessRateSvg, successRateChartSpec } from "../../../cli/lib/chart";
+import { ChartInput, renderSuccessRateSvg, successRateChartSpec } from "../../../cli/switch/chart";
 
 const T0 = Date.parse("2025-12-18T05:00:00Z");
 

@@ -1,16 +1,15 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
+import { MODE_KEY } from "../../../stacks/contract";
 import {
-  MODE_KEY,
   SwitchPlan,
   nameFromUrn,
-  otherMode,
   previewWarnings,
   renderPlan,
   summarisePlan,
   withDataplaneMode,
-} from "../../../cli/lib/plan";
-import { configuredMode } from "../../../cli/lib/stack";
+} from "../../../cli/preview-switch/plan";
+import { configuredMode } from "../../../cli/shared/stack";
 import { fixtureJson } from "./fixture";
 
 const EVENTS = fixtureJson<EngineEvent[]>("preview-sidecar-to-ambient.events.json");
@@ -66,6 +65,7 @@ describe("renderPlan", () => {
   const plan: SwitchPlan = {
     stackName: "sidecar",
     from: "sidecar",
+    fromSource: "last run",
     to: "ambient",
     changeSummary: { create: 2, update: 3, replace: 1, delete: 1, same: 2 },
     steps,
@@ -76,7 +76,7 @@ describe("renderPlan", () => {
 
   it("says which stack, which mode, and that the config file is untouched", () => {
     expect(text).toContain(
-      "Preview of stack `sidecar` with dataplaneMode `ambient` (configured now: sidecar).",
+      "Preview of stack `sidecar` with dataplaneMode `ambient` (runs now: sidecar, from its last run).",
     );
     expect(text).toContain("The stack's config file is unchanged.");
   });
@@ -152,11 +152,6 @@ describe("withDataplaneMode", () => {
 });
 
 describe("small helpers", () => {
-  it("otherMode flips the mode", () => {
-    expect(otherMode("sidecar")).toBe("ambient");
-    expect(otherMode("ambient")).toBe("sidecar");
-  });
-
   it("nameFromUrn takes the last URN segment", () => {
     expect(
       nameFromUrn(

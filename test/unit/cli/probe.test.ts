@@ -8,7 +8,7 @@ import {
   probePodManifest,
   probePodName,
   probeScript,
-} from "../../../cli/lib/probe";
+} from "../../../cli/switch/probe";
 import { fixtureText } from "./fixture";
 
 const SPEC: ProbeSpec = {

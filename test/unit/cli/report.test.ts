@@ -1,18 +1,12 @@
-import { HealthSnapshot, judgeRound } from "../../../cli/lib/locality";
-import { ProbeRecord } from "../../../cli/lib/probe";
-import {
-  VerifyRound,
-  formatCount,
-  formatPercent,
-  goalLine,
-  renderSwitchTable,
-  renderTable,
-  renderVerifyRound,
-  switchResult,
-} from "../../../cli/lib/report";
-import { runStats, switchStats } from "../../../cli/lib/stats";
-import { tallyZone } from "../../../cli/lib/tally";
-import { Outcome } from "../../../cli/lib/answers";
+import { HealthSnapshot } from "../../../cli/shared/workloads";
+import { judgeRound } from "../../../cli/verify/judge";
+import { ProbeRecord } from "../../../cli/switch/probe";
+import { formatCount, formatPercent, renderTable } from "../../../cli/shared/table";
+import { goalLine, renderSwitchTable, switchResult } from "../../../cli/switch/report";
+import { VerifyRound, renderVerifyRound } from "../../../cli/verify/report";
+import { runStats, switchStats } from "../../../cli/switch/stats";
+import { tallyZone } from "../../../cli/verify/tally";
+import { Outcome } from "../../../cli/shared/answers";
 
 const T0 = Date.parse("2025-12-18T05:00:00Z");
 
@@ -56,7 +50,7 @@ describe("renderTable", () => {
 });
 
 describe("formatting", () => {
-  it("formats counts and rates the way the seed reported them", () => {
+  it("formats counts and rates the way the blog reported them", () => {
     expect(formatCount(2540)).toBe("2,540");
     expect(formatPercent(2534 / 2540)).toBe("99.76 %");
     expect(formatPercent(1)).toBe("100.00 %");

@@ -1,4 +1,4 @@
-import { ProbeRecord, parseProbeLog } from "../../../cli/lib/probe";
+import { ProbeRecord, parseProbeLog } from "../../../cli/switch/probe";
 import {
   GOAL,
   goalMet,
@@ -6,8 +6,8 @@ import {
   perSecondBuckets,
   runStats,
   switchStats,
-} from "../../../cli/lib/stats";
-import { formatPercent } from "../../../cli/lib/report";
+} from "../../../cli/switch/stats";
+import { formatPercent } from "../../../cli/shared/table";
 import { fixtureText } from "./fixture";
 
 const T0 = Date.parse("2025-12-18T05:00:00Z");
@@ -26,7 +26,7 @@ function series(
   });
 }
 
-describe("the seed's measurement: 2,540 requests, 6 failed within 3 s", () => {
+describe("the blog's measurement: 2,540 requests, 6 failed within 3 s", () => {
   // Two requests a second; requests 1000–1005 fail, so 3 s pass between the first failure and the next success.
   const records = series("zone-a", 2540, 500, (i) => i >= 1000 && i <= 1005);
   const stats = runStats(records);

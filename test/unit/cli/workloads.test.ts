@@ -1,12 +1,10 @@
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
-import { parseLabOutputs } from "../../../cli/lib/outputs";
 import {
   clientPodsByZone,
   reviewsDeploymentsInZone,
   rolloutPending,
   rolloutsPending,
-} from "../../../cli/lib/workloads";
-import { fixtureJson } from "./fixture";
+} from "../../../cli/shared/workloads";
 
 function pod(name: string, zone: string, ready: boolean, created: string, deleting = false): V1Pod {
   return {
@@ -101,46 +99,5 @@ describe("rolloutPending", () => {
     expect(
       rolloutsPending([deployment("a", {}, done), deployment("b", {}, { ...done, observedGeneration: 1 })]),
     ).toEqual(["b: generation 2 not yet observed"]);
-  });
-});
-
-function without<T extends object>(object: T, ...keys: string[]): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key))) as Partial<T>;
-}
-
-describe("parseLabOutputs", () => {
-  const outputs = fixtureJson<Record<string, { value: unknown; secret: boolean }>>("stack-outputs.json");
-
-  it("reads the outputs the tools need", () => {
-    const lab = parseLabOutputs(outputs, "sidecar");
-    expect(lab).toMatchObject({
-      dataplaneMode: "sidecar",
-      locality: "strict",
-      zones: ["zone-a", "zone-b", "zone-c"],
-      namespace: "bookinfo",
-      reviewsZones: { v1: "zone-a", v2: "zone-b", v3: "zone-c" },
-      clientImage: "curlimages/curl:8.16.0",
-    });
-    expect(lab.kubeconfig).toContain("current-context: istio-locality-sidecar");
-    expect(lab.localityMechanism).toMatch(/^DestinationRule/);
-  });
-
-  it("names a missing output and how to get it", () => {
-    expect(() => parseLabOutputs(without(outputs, "zones"), "sidecar")).toThrow(
-      "stack `sidecar` has no output `zones`; deploy it first (`pulumi up`)",
-    );
-  });
-
-  it("names a malformed output and what was expected", () => {
-    expect(() => parseLabOutputs({ ...outputs, locality: { value: "loose", secret: false } }, "s")).toThrow(
-      'stack `s`: output `locality` is "loose"; expected `strict`, `failover` or `off`',
-    );
-  });
-
-  it("defaults the namespace and client image like the program does", () => {
-    expect(parseLabOutputs(without(outputs, "bookinfoNamespace", "clientImage"), "s")).toMatchObject({
-      namespace: "bookinfo",
-      clientImage: "curlimages/curl:8.16.0",
-    });
   });
 });

@@ -1,4 +1,4 @@
-import type { ReviewsVersion } from "../../stacks/config";
+import { BOOKINFO_PORT, type ReviewsVersion } from "../../stacks/contract";
 
 /** The two ways a client reaches reviews: directly, or through productpage's reviews API. */
 export type Via = "reviews" | "productpage";
@@ -8,8 +8,8 @@ export const ALL_VIAS: readonly Via[] = ["reviews", "productpage"];
 
 /** The URL each path requests; both answer with the reviews JSON that names the answering pod. */
 export const VIA_URLS: Record<Via, string> = {
-  reviews: "http://reviews:9080/reviews/0",
-  productpage: "http://productpage:9080/api/v1/products/0/reviews",
+  reviews: `http://reviews:${BOOKINFO_PORT}/reviews/0`,
+  productpage: `http://productpage:${BOOKINFO_PORT}/api/v1/products/0/reviews`,
 };
 
 /** Why a request got no reviews answer. */

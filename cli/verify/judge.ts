@@ -1,27 +1,19 @@
-import type { DataplaneMode, LocalityIntent } from "../../stacks/config";
-import { effectiveIntent as carriedOutIntent } from "../../stacks/modes";
-import { Via } from "./answers";
+import type { DataplaneMode, LocalityIntent } from "../../stacks/contract";
+import { effectiveIntent } from "../../stacks/modes";
+import { Via } from "../shared/answers";
+import { HealthSnapshot, ZoneHealth } from "../shared/workloads";
 import { ZoneTally } from "./tally";
-
-/** Ready endpoints one zone has for the services a request passes through. */
-export interface ZoneHealth {
-  reviews: number;
-  productpage: number;
-}
-
-/** Ready endpoints per zone at one moment. */
-export type HealthSnapshot = Record<string, ZoneHealth>;
 
 /**
  * The intent the measurements are judged by. Ambient mode cannot pin traffic strictly (ztunnel knows only
  * `trafficDistribution: PreferClose`, which fails over; the program says so at preview), so `strict` there
  * is judged as `failover` rather than failing by design.
  */
-export function effectiveIntent(
+export function judgingIntent(
   mode: DataplaneMode,
   intent: LocalityIntent,
 ): { intent: LocalityIntent; note?: string } {
-  const carried = carriedOutIntent(mode, intent);
+  const carried = effectiveIntent(mode, intent);
   if (carried !== intent) {
     return {
       intent: carried,

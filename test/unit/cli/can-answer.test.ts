@@ -1,15 +1,10 @@
 import type { V1Node, V1Status } from "@kubernetes/client-node";
-import {
-  ExecEvidence,
-  ProbeEvidence,
-  assessExecRound,
-  assessProbes,
-  describeFailure,
-  pulumiErrors,
-} from "../../../cli/lib/answerable";
-import { classifyAnswer, parseTranscript } from "../../../cli/lib/answers";
-import { parseProbeLog } from "../../../cli/lib/probe";
-import { fakeNodes } from "../../../cli/lib/workloads";
+import { describeFailure, pulumiErrors } from "../../../cli/shared/failure";
+import { ProbeEvidence, assessProbes } from "../../../cli/switch/preflight";
+import { ExecEvidence, assessExecRound } from "../../../cli/verify/exec-round";
+import { classifyAnswer, parseTranscript } from "../../../cli/shared/answers";
+import { parseProbeLog } from "../../../cli/switch/probe";
+import { fakeNodes } from "../../../cli/shared/workloads";
 import { fixtureJson, fixtureText } from "./fixture";
 
 interface KubeErrors {

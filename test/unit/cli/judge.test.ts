@@ -1,16 +1,16 @@
 import type { V1EndpointSlice } from "@kubernetes/client-node";
-import { Outcome } from "../../../cli/lib/answers";
+import { Outcome } from "../../../cli/shared/answers";
+import { HealthSnapshot } from "../../../cli/shared/workloads";
 import {
-  HealthSnapshot,
-  effectiveIntent,
+  judgingIntent,
   judgeRound,
   judgeTally,
   ownZoneHealth,
   pathServable,
   verdictCell,
-} from "../../../cli/lib/locality";
-import { answerColumns, errorColumns, tallyZone } from "../../../cli/lib/tally";
-import { healthFromEndpointSlices } from "../../../cli/lib/workloads";
+} from "../../../cli/verify/judge";
+import { answerColumns, errorColumns, tallyZone } from "../../../cli/verify/tally";
+import { healthFromEndpointSlices } from "../../../cli/shared/workloads";
 import { fixtureJson } from "./fixture";
 
 function answers(version: string, zone: string, count: number): Outcome[] {
@@ -68,9 +68,9 @@ describe("tallyZone", () => {
   });
 });
 
-describe("effectiveIntent", () => {
+describe("judgingIntent", () => {
   it("judges strict in ambient as failover and says why", () => {
-    const judged = effectiveIntent("ambient", "strict");
+    const judged = judgingIntent("ambient", "strict");
     expect(judged.intent).toBe("failover");
     expect(judged.note).toMatch(/PreferClose/);
   });
@@ -81,7 +81,7 @@ describe("effectiveIntent", () => {
     ["ambient", "failover"],
     ["ambient", "off"],
   ] as const)("keeps %s/%s as it is", (mode, intent) => {
-    expect(effectiveIntent(mode, intent)).toEqual({ intent });
+    expect(judgingIntent(mode, intent)).toEqual({ intent });
   });
 });
 

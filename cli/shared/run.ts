@@ -1,5 +1,8 @@
-import { CannotAnswerError, describeFailure } from "./answerable";
+import { StackOutputsError } from "../../stacks/contract";
+import { CannotAnswerError } from "./can-answer";
+import { describeFailure } from "./failure";
 import { EXIT, ExitCode, InterruptedError, UsageError } from "./exit";
+import { Parsed } from "./options";
 
 /** Maps what a run threw to a message on stderr and an exit code, the same way for every CLI. */
 export function reportFailure(error: unknown): ExitCode {
@@ -12,7 +15,7 @@ export function reportFailure(error: unknown): ExitCode {
     return EXIT.cannotAnswer;
   }
   if (error instanceof InterruptedError) return EXIT.interrupted;
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof StackOutputsError) {
     console.error(`error: ${error.message}\n(see --help)`);
     return EXIT.usage;
   }
@@ -20,9 +23,23 @@ export function reportFailure(error: unknown): ExitCode {
   return EXIT.failed;
 }
 
-/** Runs a CLI's main function and exits with its code, or with the code its failure maps to. */
-export function runCli(main: (argv: readonly string[]) => Promise<ExitCode>): void {
-  main(process.argv.slice(2)).then(
+/**
+ * Runs a tool's main function and exits with its code, or with the code its failure maps to. The
+ * help text a command line asks for is printed instead.
+ */
+export function runCli<T>(
+  parse: (argv: readonly string[]) => Parsed<T>,
+  main: (options: T) => Promise<ExitCode>,
+): void {
+  const run = async (): Promise<ExitCode> => {
+    const parsed = parse(process.argv.slice(2));
+    if ("help" in parsed) {
+      console.log(parsed.help);
+      return EXIT.ok;
+    }
+    return main(parsed.options);
+  };
+  run().then(
     (code) => process.exit(code),
     (error: unknown) => process.exit(reportFailure(error)),
   );

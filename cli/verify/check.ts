@@ -1,14 +1,20 @@
-import { parseVerifyArgs } from "./lib/args";
-import { CannotAnswerError, ExecEvidence, assessExecRound } from "./lib/answerable";
-import { Outcome, Via, classifyAnswer, parseTranscript, verifyScript } from "./lib/answers";
-import { EXIT, ExitCode, InterruptedError, UsageError } from "./lib/exit";
-import { Check, onInterrupt, sleep, waitFor } from "./lib/interrupt";
-import { effectiveIntent, judgeRound } from "./lib/locality";
-import { VerifyRound, renderVerifyRound } from "./lib/report";
-import { runCli } from "./lib/run";
-import { Lab, connectLab } from "./lib/stack";
-import { tallyZone } from "./lib/tally";
-import { clientPodsByZone, fakeNodes, reviewsDeploymentsInZone, rolloutsPending } from "./lib/workloads";
+import { CLIENT, POD_LABELS } from "../../stacks/contract";
+import { Outcome, Via, classifyAnswer, parseTranscript, verifyScript } from "../shared/answers";
+import { CannotAnswerError } from "../shared/can-answer";
+import { InterruptedError, UsageError } from "../shared/exit";
+import { Check, sleep, waitFor } from "../shared/interrupt";
+import { DeployedStack } from "../shared/stack";
+import {
+  CLIENT_SELECTOR,
+  clientPodsByZone,
+  fakeNodes,
+  reviewsDeploymentsInZone,
+  rolloutsPending,
+} from "../shared/workloads";
+import { ExecEvidence, assessExecRound } from "./exec-round";
+import { judgeRound, judgingIntent } from "./judge";
+import { VerifyRound, renderVerifyRound } from "./report";
+import { tallyZone } from "./tally";
 
 /** Per-request time limit in the client pods, seconds: above productpage's two 3 s tries at reviews. */
 const REQUEST_TIMEOUT_S = 8;
@@ -40,25 +46,27 @@ export interface VerifyReport {
 
 /** Sends one round of requests from the given zones' client pods and judges the answers. */
 async function measureRound(
-  lab: Lab,
+  deployed: DeployedStack,
   run: VerifyRun,
   label: string,
   zones: readonly string[],
   drained?: string,
 ) {
-  const { outputs, cluster } = lab;
-  const clients = clientPodsByZone(await cluster.pods("app=client"), zones);
+  const { outputs, cluster } = deployed;
+  const clients = clientPodsByZone(await cluster.pods(CLIENT_SELECTOR), zones);
   const missing = zones.filter((zone) => !clients[zone]);
   const misnamed = zones.filter(
-    (zone) => clients[zone] && !clients[zone].spec?.containers.some((c) => c.name === "client"),
+    (zone) => clients[zone] && !clients[zone].spec?.containers.some((c) => c.name === CLIENT.container),
   );
   if (misnamed.length) {
     // Exec into a container that does not exist fails like a dead cluster (HTTP 400 before any output).
-    throw new Error(`the client pods of ${misnamed.join(", ")} have no container named \`client\``);
+    throw new Error(
+      `the client pods of ${misnamed.join(", ")} have no container named \`${CLIENT.container}\``,
+    );
   }
   if (missing.length) {
     throw new Error(
-      `no ready client pod (labels app=client, zone=<zone>) in ${missing.join(", ")} of namespace ${outputs.namespace}`,
+      `no ready client pod (labels ${CLIENT_SELECTOR}, ${POD_LABELS.zone}=<zone>) in ${missing.join(", ")} of namespace ${outputs.bookinfoNamespace}`,
     );
   }
   const before = await cluster.health(outputs.zones, outputs.nodeZones);
@@ -93,7 +101,7 @@ async function measureRound(
   const tallies = execs.flatMap((exec) =>
     run.vias.map((via) => tallyZone(exec.zone, via, exec.byVia.get(via) ?? [])),
   );
-  const intent = effectiveIntent(outputs.dataplaneMode, outputs.locality).intent;
+  const intent = judgingIntent(outputs.dataplaneMode, outputs.locality).intent;
   const round: VerifyRound = {
     label,
     tallies,
@@ -111,8 +119,8 @@ async function measureRound(
 }
 
 /** Takes a zone's reviews to 0 replicas, measures where its traffic goes, restores, and checks again. */
-async function drill(lab: Lab, run: VerifyRun, zone: string): Promise<VerifyRound[]> {
-  const { outputs, cluster } = lab;
+async function drill(deployed: DeployedStack, run: VerifyRun, zone: string): Promise<VerifyRound[]> {
+  const { outputs, cluster } = deployed;
   if (!outputs.zones.includes(zone)) {
     throw new UsageError(`--drill ${zone}: not one of the stack's zones (${outputs.zones.join(", ")})`);
   }
@@ -123,7 +131,7 @@ async function drill(lab: Lab, run: VerifyRun, zone: string): Promise<VerifyRoun
   if (targets.length === 0) throw new UsageError(`--drill ${zone}: no reviews Deployment runs in ${zone}`);
   const names = targets.map((target) => target.name).join(", ");
   const byHand = targets
-    .map((t) => `kubectl -n ${outputs.namespace} scale deployment/${t.name} --replicas=${t.replicas}`)
+    .map((t) => `kubectl -n ${outputs.bookinfoNamespace} scale deployment/${t.name} --replicas=${t.replicas}`)
     .join(" && ");
   run.setCleanupHint?.(byHand);
   // The restore must run even after Ctrl-C, so it waits without the run's (then aborted) signal.
@@ -154,7 +162,7 @@ async function drill(lab: Lab, run: VerifyRun, zone: string): Promise<VerifyRoun
     await waitFor(
       `the reviews pods in ${zone} to be gone`,
       async (): Promise<Check<true>> => {
-        const pods = await cluster.pods(`app=reviews,zone=${zone}`);
+        const pods = await cluster.pods(`${POD_LABELS.app}=reviews,${POD_LABELS.zone}=${zone}`);
         const health = await cluster.health(outputs.zones, outputs.nodeZones);
         if (pods.length) return { done: false, reason: `${pods.length} reviews pod(s) still in ${zone}` };
         if ((health[zone]?.reviews ?? 0) > 0)
@@ -168,10 +176,10 @@ async function drill(lab: Lab, run: VerifyRun, zone: string): Promise<VerifyRoun
       },
     );
     await sleep(PROPAGATION_MS, run.signal);
-    const drained = await measureRound(lab, run, `drill: ${zone} without reviews`, [zone], zone);
+    const drained = await measureRound(deployed, run, `drill: ${zone} without reviews`, [zone], zone);
     await restoreOnce();
     await sleep(PROPAGATION_MS, run.signal);
-    const confirmed = await measureRound(lab, run, `drill: after restoring ${zone}`, outputs.zones);
+    const confirmed = await measureRound(deployed, run, `drill: after restoring ${zone}`, outputs.zones);
     return [drained, confirmed];
   } finally {
     await restoreOnce().catch((error: unknown) =>
@@ -185,76 +193,17 @@ async function drill(lab: Lab, run: VerifyRun, zone: string): Promise<VerifyRoun
  * answered; a verdict by the stack's locality intent; optionally the drill. Throws
  * {@link CannotAnswerError} when the cluster cannot serve traffic at all.
  */
-export async function runVerify(lab: Lab, run: VerifyRun): Promise<VerifyReport> {
-  const { outputs } = lab;
-  const intent = effectiveIntent(outputs.dataplaneMode, outputs.locality);
+export async function runVerify(deployed: DeployedStack, run: VerifyRun): Promise<VerifyReport> {
+  const { outputs } = deployed;
+  const intent = judgingIntent(outputs.dataplaneMode, outputs.locality);
   run.log(
     `Locality check: mode ${outputs.dataplaneMode}, locality ${outputs.locality}` +
       (outputs.localityMechanism ? ` (${outputs.localityMechanism})` : ""),
   );
   if (intent.note) run.log(`note: ${intent.note}`);
-  const rounds = [await measureRound(lab, run, "locality check", outputs.zones)];
-  if (run.drill) rounds.push(...(await drill(lab, run, run.drill)));
+  const rounds = [await measureRound(deployed, run, "locality check", outputs.zones)];
+  if (run.drill) rounds.push(...(await drill(deployed, run, run.drill)));
   const ok = rounds.every((round) => round.verdict.ok);
   const broken = rounds.filter((round) => !round.verdict.ok).map((round) => round.label);
   return { ok, rounds, summary: ok ? "locality holds" : `broken in: ${broken.join("; ")}` };
 }
-
-const HELP = `Usage: npm run verify -- --stack <name> [--requests 100] [--via reviews|productpage|both]
-                         [--drill <zone>] [--cwd <project dir>]
-
-From each zone's client pod, sends N requests to reviews (GET /reviews/0) and through productpage
-(GET /api/v1/products/0/reviews), one exec per zone, and prints a table of who answered (reviews
-version @ zone) or why not. Judged by the stack's locality intent:
-  strict    any answer from another zone is a violation
-  failover  an answer from another zone while the own zone has a ready endpoint is a violation
-  off       reported only
-Errors fail the check unless the intent explains them (strict with no own-zone endpoint).
-Ambient mode cannot pin strictly, so there \`strict\` is judged as \`failover\`.
-
---drill <zone> scales that zone's reviews Deployment(s) to 0, waits until the pods are gone, sends
-traffic from that zone (strict: errors expected, by design; failover: another zone expected), then
-restores the replicas, waits until ready and checks every zone again. The replicas are restored also
-on failure or Ctrl-C.
-
-Options:
-  --stack <name>      the deployed stack (required)
-  --requests <n>      requests per zone and path (default 100)
-  --via <path>        reviews, productpage or both (default both)
-  --drill <zone>      run the drill on this zone
-  --cwd <dir>         the Pulumi project directory; default: this repository
-  -h, --help          this text
-
-Exit codes:
-  0    locality holds (and the drill went as the intent says)
-  1    locality broken, requests failed, or the drill did not go as expected
-  2    wrong arguments, or the stack lacks the outputs the check needs
-  3    the cluster cannot answer (e.g. kwok fake nodes: exec fails or nothing answers); no numbers
-  130  interrupted (replicas restored first)`;
-
-async function main(argv: readonly string[]): Promise<ExitCode> {
-  const parsed = parseVerifyArgs(argv);
-  if (parsed.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
-  const { stack, requests, vias, drill: drillZone, cwd } = parsed.options;
-  const interrupt = onInterrupt();
-  try {
-    const lab = await connectLab({ workDir: cwd, stackName: stack });
-    const report = await runVerify(lab, {
-      requests,
-      vias,
-      drill: drillZone,
-      signal: interrupt.signal,
-      log: (line) => console.log(line),
-      setCleanupHint: interrupt.setCleanupHint,
-    });
-    console.log(report.ok ? "OK: locality holds." : `FAILED: ${report.summary}`);
-    return report.ok ? EXIT.ok : EXIT.failed;
-  } finally {
-    interrupt.dispose();
-  }
-}
-
-if (require.main === module) runCli(main);

@@ -10,9 +10,8 @@ import {
   V1Status,
 } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
-import { describeFailure } from "./answerable";
-import { HealthSnapshot } from "./locality";
-import { HEALTH_SLICE_SELECTOR, healthFromEndpointSlices } from "./workloads";
+import { describeFailure } from "./failure";
+import { HEALTH_SLICE_SELECTOR, HealthSnapshot, healthFromEndpointSlices } from "./workloads";
 
 /** Shown as the field manager of every change the tools make, so they are recognisable in managedFields. */
 export const FIELD_MANAGER = "istio-locality-cli";
@@ -20,13 +19,10 @@ export const FIELD_MANAGER = "istio-locality-cli";
 /** What one exec produced. */
 export interface ExecRun {
   stdout: string;
-  stderr: string;
   /** The status the API server sent when the command ended. */
   status?: V1Status;
   /** Set when the exec could not start at all. */
   startError?: string;
-  /** The exec was cut off after its time limit or by an interrupt. */
-  cutOff: boolean;
 }
 
 function collector(chunks: Buffer[]): Writable {
@@ -38,8 +34,8 @@ function collector(chunks: Buffer[]): Writable {
   });
 }
 
-/** The lab's Bookinfo namespace, reached with the stack's own kubeconfig. */
-export class LabCluster {
+/** A stack's Bookinfo namespace (and its nodes), reached with the stack's own kubeconfig. */
+export class BookinfoClient {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly discovery: DiscoveryV1Api;
@@ -104,7 +100,6 @@ export class LabCluster {
     signal?: AbortSignal,
   ): Promise<ExecRun> {
     const out: Buffer[] = [];
-    const err: Buffer[] = [];
     let status: V1Status | undefined;
     let socket: Awaited<ReturnType<Exec["exec"]>>;
     try {
@@ -114,20 +109,16 @@ export class LabCluster {
         container,
         ["sh", "-c", script],
         collector(out),
-        collector(err),
+        null,
         null,
         false,
         (s) => (status = s),
       );
     } catch (error) {
-      return { stdout: "", stderr: "", startError: describeFailure(error), cutOff: false };
+      return { stdout: "", startError: describeFailure(error) };
     }
-    let cutOff = false;
     await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        cutOff = true;
-        socket.close();
-      };
+      const stop = (): void => socket.close();
       const timer = setTimeout(stop, timeoutMs);
       signal?.addEventListener("abort", stop, { once: true });
       const done = (): void => {
@@ -140,9 +131,7 @@ export class LabCluster {
     });
     return {
       stdout: Buffer.concat(out).toString("utf8"),
-      stderr: Buffer.concat(err).toString("utf8"),
       status,
-      cutOff,
     };
   }
 

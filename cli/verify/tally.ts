@@ -1,4 +1,4 @@
-import { ErrorKind, Outcome, Via } from "./answers";
+import { ErrorKind, Outcome, Via } from "../shared/answers";
 
 /** The answers one zone's client got on one path, counted. */
 export interface ZoneTally {

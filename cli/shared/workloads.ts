@@ -1,5 +1,14 @@
 import type { V1Deployment, V1EndpointSlice, V1Node, V1Pod } from "@kubernetes/client-node";
-import { HealthSnapshot } from "./locality";
+import { CLIENT, POD_LABELS } from "../../stacks/contract";
+
+/** Ready endpoints one zone has for the services a request passes through. */
+export interface ZoneHealth {
+  reviews: number;
+  productpage: number;
+}
+
+/** Ready endpoints per zone at one moment. */
+export type HealthSnapshot = Record<string, ZoneHealth>;
 
 /** The Bookinfo services whose endpoints decide whether a zone can answer. */
 const HEALTH_SERVICES = ["reviews", "productpage"] as const;
@@ -44,6 +53,9 @@ function podReady(pod: V1Pod): boolean {
   );
 }
 
+/** The label selector of the per-zone client pods. */
+export const CLIENT_SELECTOR = `${POD_LABELS.app}=${CLIENT.app}`;
+
 /** One ready client pod per zone (the oldest, so repeated runs use the same one); zones without one are left out. */
 export function clientPodsByZone(pods: readonly V1Pod[], zones: readonly string[]): Record<string, V1Pod> {
   const byZone: Record<string, V1Pod> = {};
@@ -51,7 +63,7 @@ export function clientPodsByZone(pods: readonly V1Pod[], zones: readonly string[
   const created = (pod: V1Pod): number => new Date(pod.metadata?.creationTimestamp ?? 0).getTime();
   const ready = pods.filter(podReady).sort((a, b) => created(a) - created(b));
   for (const zone of zones) {
-    const pod = ready.find((candidate) => candidate.metadata?.labels?.zone === zone);
+    const pod = ready.find((candidate) => candidate.metadata?.labels?.[POD_LABELS.zone] === zone);
     if (pod) byZone[zone] = pod;
   }
   return byZone;
@@ -61,7 +73,7 @@ export function clientPodsByZone(pods: readonly V1Pod[], zones: readonly string[
 export function reviewsDeploymentsInZone(deployments: readonly V1Deployment[], zone: string): V1Deployment[] {
   return deployments.filter((deployment) => {
     const labels = deployment.spec?.template.metadata?.labels ?? {};
-    return labels.app === "reviews" && labels.zone === zone;
+    return labels[POD_LABELS.app] === "reviews" && labels[POD_LABELS.zone] === zone;
   });
 }
 

@@ -2,12 +2,19 @@ import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { DataplaneMode } from "../../stacks/config";
-import { describeFailure } from "./answerable";
+import {
+  DATAPLANE_MODES,
+  DataplaneMode,
+  MODE_KEY,
+  ModeSource,
+  PROJECT,
+  ToolOutputs,
+  currentMode,
+  readToolOutputs,
+} from "../../stacks/contract";
+import { BookinfoClient } from "./cluster-client";
 import { UsageError } from "./exit";
-import { LabCluster } from "./kube";
-import { LabOutputs, parseLabOutputs } from "./outputs";
-import { MODE_KEY } from "./plan";
+import { describeFailure } from "./failure";
 
 /** Which stack of which project, and extra environment for the Pulumi CLI (e.g. a test backend). */
 export interface StackRef {
@@ -28,7 +35,7 @@ export async function openStack(ref: StackRef): Promise<Stack> {
   try {
     return ref.program
       ? await LocalWorkspace.selectStack(
-          { stackName: ref.stackName, projectName: "istio-locality", program: ref.program },
+          { stackName: ref.stackName, projectName: PROJECT, program: ref.program },
           { workDir: ref.workDir, envVars: ref.envVars },
         )
       : await LocalWorkspace.selectStack(
@@ -68,24 +75,37 @@ export function configuredMode(stackFileText: string | undefined): DataplaneMode
     ? (yaml.load(stackFileText) as { config?: Record<string, unknown> } | undefined)
     : undefined;
   const value = parsed?.config?.[MODE_KEY];
-  return value === "sidecar" || value === "ambient" ? value : undefined;
+  return (DATAPLANE_MODES as readonly unknown[]).includes(value) ? (value as DataplaneMode) : undefined;
 }
 
-/** A deployed lab: its stack, its outputs and a client for its cluster. */
-export interface Lab {
+/** The mode a stack runs now and where that was read (see {@link currentMode}). */
+export async function stackMode(
+  stack: Stack,
+  ref: StackRef,
+): Promise<{ mode: DataplaneMode; source: ModeSource }> {
+  const lastRun: unknown = (await stack.outputs()).dataplaneMode?.value;
+  const file = await stackConfigFile(ref.workDir, ref.stackName);
+  return currentMode(
+    (DATAPLANE_MODES as readonly unknown[]).includes(lastRun) ? (lastRun as DataplaneMode) : undefined,
+    configuredMode(file.text),
+  );
+}
+
+/** A deployed stack: the stack, the outputs the tools read, and a client for its Bookinfo namespace. */
+export interface DeployedStack {
   stack: Stack;
-  outputs: LabOutputs;
-  cluster: LabCluster;
+  outputs: ToolOutputs;
+  cluster: BookinfoClient;
 }
 
 /** Opens a deployed stack and connects to its cluster with the stack's own kubeconfig. */
-export async function connectLab(ref: StackRef): Promise<Lab> {
+export async function connectStack(ref: StackRef): Promise<DeployedStack> {
   const stack = await openStack(ref);
-  const outputs = parseLabOutputs(await stack.outputs(), ref.stackName);
-  return { stack, outputs, cluster: new LabCluster(outputs.kubeconfig, outputs.namespace) };
+  const outputs = readToolOutputs(await stack.outputs(), ref.stackName);
+  return { stack, outputs, cluster: new BookinfoClient(outputs.kubeconfig, outputs.bookinfoNamespace) };
 }
 
 /** Reads the outputs again (after an `up`), keeping the cluster connection. */
-export async function refreshLab(lab: Lab, stackName: string): Promise<Lab> {
-  return { ...lab, outputs: parseLabOutputs(await lab.stack.outputs(), stackName) };
+export async function refreshOutputs(deployed: DeployedStack, stackName: string): Promise<DeployedStack> {
+  return { ...deployed, outputs: readToolOutputs(await deployed.stack.outputs(), stackName) };
 }

@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { ZONE_LABEL } from "../../components/bookinfo";
-import { CONNECTION_ERRORS, VIA_URLS, curlErrorKind } from "./answers";
+import { POD_LABELS, ZONE_LABEL } from "../../stacks/contract";
+import { CONNECTION_ERRORS, VIA_URLS, curlErrorKind } from "../shared/answers";
 
 /** Label every probe pod carries, valued with its run's id, so cleanup finds exactly one run's pods. */
 export const PROBE_RUN_LABEL = "istio-locality.dev/probe-run";
@@ -74,8 +74,8 @@ export function probePodManifest(spec: ProbeSpec): V1Pod {
       name: probePodName(spec.runId, spec.zone),
       namespace: spec.namespace,
       labels: {
-        app: "switch-probe",
-        zone: spec.zone,
+        [POD_LABELS.app]: "switch-probe",
+        [POD_LABELS.zone]: spec.zone,
         "app.kubernetes.io/managed-by": "istio-locality-switch",
         [PROBE_RUN_LABEL]: spec.runId,
       },

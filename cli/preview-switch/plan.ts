@@ -1,9 +1,6 @@
 import type { EngineEvent, OpMap, OpType } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
-import type { DataplaneMode } from "../../stacks/config";
-
-/** The stack config key that selects the data plane. */
-export const MODE_KEY = "istio-locality:dataplaneMode";
+import { DataplaneMode, MODE_KEY, ModeSource } from "../../stacks/contract";
 
 /** The operations a plan reports per resource. */
 export type PlanOp = "create" | "update" | "replace" | "delete";
@@ -25,8 +22,10 @@ export interface PlanStep {
 /** A previewed mode switch. */
 export interface SwitchPlan {
   stackName: string;
-  /** The mode the stack's config names now (undefined: the project default applies). */
-  from?: DataplaneMode;
+  /** The mode the stack runs now (see `currentMode` in `stacks/contract.ts`). */
+  from: DataplaneMode;
+  /** Where {@link SwitchPlan.from} was read. */
+  fromSource: ModeSource;
   to: DataplaneMode;
   /** The engine's counts per operation. */
   changeSummary: OpMap;
@@ -36,11 +35,6 @@ export interface SwitchPlan {
   replacements: PlanStep[];
   /** Warnings the program printed while previewing (e.g. limits of the target mode). */
   warnings: string[];
-}
-
-/** The mode a switch goes to when none is named. */
-export function otherMode(mode: DataplaneMode): DataplaneMode {
-  return mode === "sidecar" ? "ambient" : "sidecar";
 }
 
 /** The logical name in a URN (`urn:pulumi:stack::project::type$type::name`). */
@@ -100,9 +94,8 @@ const OP_MARK: Record<PlanOp, string> = { create: "+", update: "~", replace: "+-
 /** The plan as text: one line per resource, replacements flagged loudly, then the counts. */
 export function renderPlan(plan: SwitchPlan): string {
   const lines: string[] = [];
-  const from = plan.from ?? "the project default";
   lines.push(
-    `Preview of stack \`${plan.stackName}\` with dataplaneMode \`${plan.to}\` (configured now: ${from}).`,
+    `Preview of stack \`${plan.stackName}\` with dataplaneMode \`${plan.to}\` (runs now: ${plan.from}, from its ${plan.fromSource}).`,
   );
   lines.push("The stack's config file is unchanged.");
   lines.push("");

@@ -1,0 +1,179 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { AnswerVerdict, CannotAnswerError, fakeNodeHint } from "../shared/can-answer";
+import { BookinfoClient } from "../shared/cluster-client";
+import { InterruptedError } from "../shared/exit";
+import { describeFailure } from "../shared/failure";
+import { Check, sleep, waitFor } from "../shared/interrupt";
+import { fakeNodes } from "../shared/workloads";
+import {
+  PROBE_WARMUP_SECONDS,
+  ProbeLog,
+  ProbeSpec,
+  isConnectionFailure,
+  parseProbeLog,
+  probePodName,
+} from "./probe";
+
+/** Traffic measured after every probe is ready, before `up`, to check the path really answers. */
+const BASELINE_MS = 5000;
+
+/** A log that still cannot be read after this long will not become readable. */
+const LOG_ERROR_GRACE_MS = 20_000;
+
+/** Waiting reasons after which a probe pod will not start on its own. */
+const STUCK_REASONS = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+]);
+
+function waitingReason(pod: V1Pod | undefined): string | undefined {
+  const waiting = pod?.status?.containerStatuses?.find((status) => status.name === "probe")?.state?.waiting;
+  if (waiting?.reason) return `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
+  const unscheduled = pod?.status?.conditions?.find(
+    (condition) => condition.type === "PodScheduled" && condition.status === "False",
+  );
+  return unscheduled ? `${unscheduled.reason ?? "unschedulable"}: ${unscheduled.message ?? ""}` : undefined;
+}
+
+/** Looks at every probe once: its pod's phase and, once it runs, its log. */
+async function probeEvidence(
+  cluster: BookinfoClient,
+  specs: readonly ProbeSpec[],
+  selector: string,
+): Promise<ProbeEvidence[]> {
+  const pods = await cluster.pods(selector);
+  return Promise.all(
+    specs.map(async (spec): Promise<ProbeEvidence> => {
+      const name = probePodName(spec.runId, spec.zone);
+      const pod = pods.find((candidate) => candidate.metadata?.name === name);
+      const phase = pod?.status?.phase;
+      const evidence: ProbeEvidence = { zone: spec.zone, pod: name, phase, waiting: waitingReason(pod) };
+      if (phase === "Running" || phase === "Succeeded" || phase === "Failed") {
+        try {
+          evidence.log = parseProbeLog(spec.zone, await cluster.podLog(name, "probe"));
+        } catch (error) {
+          evidence.logError = describeFailure(error);
+        }
+      }
+      return evidence;
+    }),
+  );
+}
+
+/**
+ * The pre-flight check: waits until every probe got its first answer (or clearly never will), lets them
+ * measure a few seconds, and throws {@link CannotAnswerError} unless every zone answers.
+ */
+export async function preflight(
+  cluster: BookinfoClient,
+  specs: readonly ProbeSpec[],
+  selector: string,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
+  // Nodes only explain a failure (kwok); a kubeconfig not allowed to list them must not stop the switch.
+  const fake = fakeNodes(await cluster.nodes().catch(() => []));
+  const logErrorSince = new Map<string, number>();
+  let latest: ProbeEvidence[] = [];
+  const settled = (evidence: ProbeEvidence): boolean => {
+    if (evidence.logError === undefined) logErrorSince.delete(evidence.zone);
+    else if (!logErrorSince.has(evidence.zone)) logErrorSince.set(evidence.zone, Date.now());
+    return (
+      evidence.log?.ready === true ||
+      evidence.log?.notReady !== undefined ||
+      evidence.phase === "Failed" ||
+      evidence.phase === "Succeeded" ||
+      STUCK_REASONS.has((evidence.waiting ?? "").split(":")[0]) ||
+      (evidence.logError !== undefined &&
+        Date.now() - logErrorSince.get(evidence.zone)! >= LOG_ERROR_GRACE_MS)
+    );
+  };
+  try {
+    await waitFor(
+      "every probe's first answer",
+      async (): Promise<Check<true>> => {
+        latest = await probeEvidence(cluster, specs, selector);
+        const open = latest.filter((evidence) => !settled(evidence)).map((evidence) => evidence.zone);
+        return open.length
+          ? { done: false, reason: `waiting for ${open.join(", ")}` }
+          : { done: true, value: true };
+      },
+      { timeoutMs: (PROBE_WARMUP_SECONDS + 60) * 1000, signal, onProgress: (reason) => log(`  ${reason}`) },
+    );
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    log(`  ${(error as Error).message}`);
+  }
+  let verdict = assessProbes(latest, fake);
+  if (verdict.canAnswer) {
+    await sleep(BASELINE_MS, signal);
+    verdict = assessProbes(await probeEvidence(cluster, specs, selector), fake);
+  }
+  if (!verdict.canAnswer) throw new CannotAnswerError(verdict);
+  for (const detail of verdict.details) log(`  ${detail}`);
+}
+
+/** One zone's probe pod before the switch starts. */
+export interface ProbeEvidence {
+  zone: string;
+  pod: string;
+  /** The pod's phase, and why it waits when it is not running. */
+  phase?: string;
+  waiting?: string;
+  /** Reading the log failed. */
+  logError?: string;
+  /** The parsed log, when it could be read. */
+  log?: ProbeLog;
+}
+
+/**
+ * The pre-flight check of a switch: every zone's probe must have started, logged, got its first answer
+ * and be answering, before `up` runs. Otherwise the cluster cannot answer and no numbers are reported.
+ */
+export function assessProbes(
+  evidence: readonly ProbeEvidence[],
+  fake: readonly string[] = [],
+): AnswerVerdict {
+  const details: string[] = [];
+  const broken: string[] = [];
+  for (const zone of evidence) {
+    const who = `${zone.zone} (${zone.pod})`;
+    if (zone.logError !== undefined) {
+      broken.push(zone.zone);
+      details.push(`${who}: its log cannot be read: ${zone.logError}`);
+    } else if (zone.log?.notReady !== undefined && !zone.log.ready) {
+      broken.push(zone.zone);
+      details.push(
+        `${who}: got no answer from productpage while warming up (last try: ${zone.log.notReady || "none"})`,
+      );
+    } else if (!zone.log) {
+      broken.push(zone.zone);
+      details.push(
+        `${who}: never started (phase ${zone.phase ?? "unknown"}${zone.waiting ? `, ${zone.waiting}` : ""})`,
+      );
+    } else if (!zone.log.ready) {
+      broken.push(zone.zone);
+      details.push(
+        `${who}: ${zone.phase === "Running" ? "runs" : `ended (${zone.phase ?? "unknown"})`} but wrote no log`,
+      );
+    } else if (zone.log.records.length > 0 && zone.log.records.every(isConnectionFailure)) {
+      broken.push(zone.zone);
+      details.push(`${who}: all ${zone.log.records.length} requests failed without an answer`);
+    } else {
+      const ok = zone.log.records.filter((record) => record.ok).length;
+      details.push(`${who}: ready, ${ok} of ${zone.log.records.length} requests answered`);
+    }
+  }
+  if (broken.length) {
+    return {
+      canAnswer: false,
+      reason:
+        `This cluster cannot answer: the traffic probes in ${broken.join(", ")} could not measure anything ` +
+        `before the switch, so the switch was not started.${fakeNodeHint(fake)}`,
+      details,
+    };
+  }
+  return { canAnswer: true, details };
+}
