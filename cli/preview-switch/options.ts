@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { DATAPLANE_MODES, DataplaneMode } from "../../stacks/contract";
 import { EXIT } from "../shared/exit";
-import { cwdOption, exitCodesHelp, parseCommandLine, Parsed, stackOption } from "../shared/options";
+import { cwdOption, parseCommandLine, Parsed, toolCommand } from "../shared/options";
 
 /** Options of `npm run preview-switch`. */
 export interface PreviewOptions {
@@ -23,16 +23,18 @@ const EXIT_CODES = [
 
 /** The command line of `npm run preview-switch`, declared once: its `--help` comes from here. */
 export function previewSwitchCommand(): Command {
-  return new Command("npm run preview-switch --")
-    .description(`Shows what switching a stack's dataplane mode would change, without changing anything.`)
-    .addOption(stackOption())
+  return toolCommand({
+    script: "preview-switch",
+    summary: `Shows what switching a stack's dataplane mode would change, without changing anything.`,
+    description: DESCRIPTION,
+    exitCodes: EXIT_CODES,
+  })
     .addOption(
       new Option("--to <mode>", "the target mode; default: the mode the stack does not run").choices(
         DATAPLANE_MODES,
       ),
     )
-    .addOption(cwdOption())
-    .addHelpText("after", `\n${DESCRIPTION}\n${exitCodesHelp(EXIT_CODES)}`);
+    .addOption(cwdOption());
 }
 
 /** Parses `preview-switch`'s command line. */

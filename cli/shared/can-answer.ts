@@ -21,3 +21,30 @@ export function fakeNodeHint(fake: readonly string[]): string {
     ? ` Its nodes ${fake.join(", ")} are kwok fake nodes: pods there report Ready but run nothing.`
     : "";
 }
+
+/** One zone as a check saw it: why it cannot answer, or what it showed when it can. */
+export type ZoneLook = { broken: string } | { fine: string };
+
+/**
+ * The verdict over every zone: the cluster cannot answer when any zone is broken, and `reason` says
+ * so in one sentence naming those zones, with the kwok hint where the nodes are fake. Each zone's
+ * finding becomes a detail line, prefixed with `who` it is.
+ */
+export function verdictOverZones<T extends { zone: string }>(
+  evidence: readonly T[],
+  who: (zone: T) => string,
+  look: (zone: T) => ZoneLook,
+  reason: (broken: string[]) => string,
+  fake: readonly string[],
+): AnswerVerdict {
+  const details: string[] = [];
+  const broken: string[] = [];
+  for (const zone of evidence) {
+    const seen = look(zone);
+    if ("broken" in seen) broken.push(zone.zone);
+    details.push(`${who(zone)}: ${"broken" in seen ? seen.broken : seen.fine}`);
+  }
+  return broken.length
+    ? { canAnswer: false, reason: `${reason(broken)}${fakeNodeHint(fake)}`, details }
+    : { canAnswer: true, details };
+}

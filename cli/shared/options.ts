@@ -16,9 +16,24 @@ export function wholeNumber(min: number, max: number): (value: string) => number
   };
 }
 
-/** `--stack`, which every tool needs. */
-export function stackOption(): Option {
-  return new Option("--stack <name>", "the deployed stack, e.g. sidecar").makeOptionMandatory();
+/** What a tool says about itself in `--help`. */
+export interface ToolHelp {
+  /** The npm script that runs it. */
+  script: string;
+  /** One line under the usage line. */
+  summary: string;
+  /** What it does, laid out for 100 columns, after the options. */
+  description: string;
+  /** Its exit codes and what each means. */
+  exitCodes: readonly (readonly [number, string])[];
+}
+
+/** A tool's command line: its help, and `--stack`, which every tool needs, first among its options. */
+export function toolCommand(help: ToolHelp): Command {
+  return new Command(`npm run ${help.script} --`)
+    .description(help.summary)
+    .addOption(new Option("--stack <name>", "the deployed stack, e.g. sidecar").makeOptionMandatory())
+    .addHelpText("after", `\n${help.description}\n${exitCodesHelp(help.exitCodes)}`);
 }
 
 /** `--cwd`, the Pulumi project the stack belongs to. */
@@ -29,7 +44,7 @@ export function cwdOption(): Option {
 }
 
 /** A command's exit codes, for the end of its `--help`. */
-export function exitCodesHelp(codes: readonly (readonly [number, string])[]): string {
+function exitCodesHelp(codes: readonly (readonly [number, string])[]): string {
   const width = Math.max(...codes.map(([code]) => String(code).length));
   return [
     "",

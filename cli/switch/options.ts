@@ -2,14 +2,7 @@ import { Command, Option } from "commander";
 import * as path from "node:path";
 import { DATAPLANE_MODES, DataplaneMode } from "../../stacks/contract";
 import { EXIT } from "../shared/exit";
-import {
-  cwdOption,
-  exitCodesHelp,
-  parseCommandLine,
-  Parsed,
-  stackOption,
-  wholeNumber,
-} from "../shared/options";
+import { cwdOption, parseCommandLine, Parsed, toolCommand, wholeNumber } from "../shared/options";
 
 /** Options of `npm run switch`. */
 export interface SwitchOptions {
@@ -60,11 +53,12 @@ const EXIT_CODES = [
 
 /** The command line of `npm run switch`, declared once: its `--help` comes from here. */
 export function switchCommand(): Command {
-  return new Command("npm run switch --")
-    .description(
-      `Switches a deployed stack's dataplane mode in place and measures whether traffic was dropped.`,
-    )
-    .addOption(stackOption())
+  return toolCommand({
+    script: "switch",
+    summary: `Switches a deployed stack's dataplane mode in place and measures whether traffic was dropped.`,
+    description: DESCRIPTION,
+    exitCodes: EXIT_CODES,
+  })
     .addOption(new Option("--to <mode>", "the target mode").choices(DATAPLANE_MODES).makeOptionMandatory())
     .addOption(new Option("-y, --yes", "do not ask before applying").default(false))
     .addOption(
@@ -83,8 +77,7 @@ export function switchCommand(): Command {
         "where to write the results; ./switch-results/<timestamp>/ when unset",
       ).argParser((value) => path.resolve(value)),
     )
-    .addOption(cwdOption())
-    .addHelpText("after", `\n${DESCRIPTION}\n${exitCodesHelp(EXIT_CODES)}`);
+    .addOption(cwdOption());
 }
 
 /** Parses `switch`'s command line. */

@@ -1,5 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { AnswerVerdict, CannotAnswerError, fakeNodeHint } from "../shared/can-answer";
+import { AnswerVerdict, CannotAnswerError, verdictOverZones, ZoneLook } from "../shared/can-answer";
 import { BookinfoClient } from "../shared/cluster-client";
 import { InterruptedError } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
@@ -136,44 +136,37 @@ export function assessProbes(
   evidence: readonly ProbeEvidence[],
   fake: readonly string[] = [],
 ): AnswerVerdict {
-  const details: string[] = [];
-  const broken: string[] = [];
-  for (const zone of evidence) {
-    const who = `${zone.zone} (${zone.pod})`;
-    if (zone.logError !== undefined) {
-      broken.push(zone.zone);
-      details.push(`${who}: its log cannot be read: ${zone.logError}`);
-    } else if (zone.log?.notReady !== undefined && !zone.log.ready) {
-      broken.push(zone.zone);
-      details.push(
-        `${who}: got no answer from productpage while warming up (last try: ${zone.log.notReady || "none"})`,
-      );
-    } else if (!zone.log) {
-      broken.push(zone.zone);
-      details.push(
-        `${who}: never started (phase ${zone.phase ?? "unknown"}${zone.waiting ? `, ${zone.waiting}` : ""})`,
-      );
-    } else if (!zone.log.ready) {
-      broken.push(zone.zone);
-      details.push(
-        `${who}: ${zone.phase === "Running" ? "runs" : `ended (${zone.phase ?? "unknown"})`} but wrote no log`,
-      );
-    } else if (zone.log.records.length > 0 && zone.log.records.every(isConnectionFailure)) {
-      broken.push(zone.zone);
-      details.push(`${who}: all ${zone.log.records.length} requests failed without an answer`);
-    } else {
-      const ok = zone.log.records.filter((record) => record.ok).length;
-      details.push(`${who}: ready, ${ok} of ${zone.log.records.length} requests answered`);
-    }
-  }
-  if (broken.length) {
-    return {
-      canAnswer: false,
-      reason:
-        `This cluster cannot answer: the traffic probes in ${broken.join(", ")} could not measure anything ` +
-        `before the switch, so the switch was not started.${fakeNodeHint(fake)}`,
-      details,
-    };
-  }
-  return { canAnswer: true, details };
+  return verdictOverZones(
+    evidence,
+    (zone) => `${zone.zone} (${zone.pod})`,
+    (zone): ZoneLook => {
+      if (zone.logError !== undefined) return { broken: `its log cannot be read: ${zone.logError}` };
+      if (zone.log?.notReady !== undefined && !zone.log.ready) {
+        return {
+          broken: `got no answer from productpage while warming up (last try: ${zone.log.notReady || "none"})`,
+        };
+      }
+      if (!zone.log) {
+        return {
+          broken: `never started (phase ${zone.phase ?? "unknown"}${zone.waiting ? `, ${zone.waiting}` : ""})`,
+        };
+      }
+      if (!zone.log.ready) {
+        return {
+          broken: `${zone.phase === "Running" ? "runs" : `ended (${zone.phase ?? "unknown"})`} but wrote no log`,
+        };
+      }
+      const records = zone.log.records;
+      if (records.length > 0 && records.every(isConnectionFailure)) {
+        return { broken: `all ${records.length} requests failed without an answer` };
+      }
+      return {
+        fine: `ready, ${records.filter((record) => record.ok).length} of ${records.length} requests answered`,
+      };
+    },
+    (broken) =>
+      `This cluster cannot answer: the traffic probes in ${broken.join(", ")} could not measure anything ` +
+      "before the switch, so the switch was not started.",
+    fake,
+  );
 }

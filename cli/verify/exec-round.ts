@@ -1,5 +1,5 @@
 import type { V1Status } from "@kubernetes/client-node";
-import { AnswerVerdict, fakeNodeHint } from "../shared/can-answer";
+import { AnswerVerdict, fakeNodeHint, verdictOverZones, ZoneLook } from "../shared/can-answer";
 import { CONNECTION_ERRORS, Outcome } from "../shared/answers";
 
 /** One zone's exec attempt, as the check ran it. */
@@ -29,52 +29,44 @@ export function assessExecRound(
   evidence: readonly ExecEvidence[],
   fake: readonly string[] = [],
 ): AnswerVerdict {
-  const details: string[] = [];
-  const broken: string[] = [];
-  for (const zone of evidence) {
-    const who = `${zone.zone} (${zone.pod ?? "no client pod"})`;
-    if (zone.startError !== undefined) {
-      broken.push(zone.zone);
-      details.push(`${who}: exec failed: ${zone.startError}`);
-    } else if (zone.status && zone.status.status !== "Success" && zone.status.reason !== "NonZeroExitCode") {
-      broken.push(zone.zone);
-      details.push(`${who}: exec failed: ${zone.status.message ?? zone.status.reason ?? "unknown error"}`);
-    } else if (zone.status?.reason === "NonZeroExitCode" && zone.outcomes.length === 0) {
-      broken.push(zone.zone);
-      details.push(
-        `${who}: the check script exited with code ${exitCodeOf(zone.status) ?? "?"} before sending a request`,
-      );
-    } else if (!zone.complete && zone.outcomes.length === 0) {
-      broken.push(zone.zone);
-      details.push(`${who}: the exec ended without any output`);
-    } else {
-      const dead = zone.outcomes.filter(
-        (outcome) => outcome.kind === "error" && CONNECTION_ERRORS.has(outcome.error),
-      );
-      details.push(`${who}: ${zone.outcomes.length} requests, ${dead.length} without any answer`);
-    }
-  }
-  if (broken.length) {
-    return {
-      canAnswer: false,
-      reason:
-        `This cluster cannot answer: commands cannot run in the client pods of ${broken.join(", ")}, ` +
-        `so no request could be sent.${fakeNodeHint(fake)}`,
-      details,
-    };
-  }
+  const verdict = verdictOverZones(
+    evidence,
+    (zone) => `${zone.zone} (${zone.pod ?? "no client pod"})`,
+    (zone): ZoneLook => {
+      if (zone.startError !== undefined) return { broken: `exec failed: ${zone.startError}` };
+      if (zone.status && zone.status.status !== "Success" && zone.status.reason !== "NonZeroExitCode") {
+        return { broken: `exec failed: ${zone.status.message ?? zone.status.reason ?? "unknown error"}` };
+      }
+      if (zone.status?.reason === "NonZeroExitCode" && zone.outcomes.length === 0) {
+        return {
+          broken: `the check script exited with code ${exitCodeOf(zone.status) ?? "?"} before sending a request`,
+        };
+      }
+      if (!zone.complete && zone.outcomes.length === 0)
+        return { broken: "the exec ended without any output" };
+      const dead = zone.outcomes.filter(isDead);
+      return { fine: `${zone.outcomes.length} requests, ${dead.length} without any answer` };
+    },
+    (broken) =>
+      `This cluster cannot answer: commands cannot run in the client pods of ${broken.join(", ")}, ` +
+      "so no request could be sent.",
+    fake,
+  );
+  if (!verdict.canAnswer) return verdict;
   const outcomes = evidence.flatMap((zone) => zone.outcomes);
-  const allDead =
-    outcomes.length > 0 &&
-    outcomes.every((outcome) => outcome.kind === "error" && CONNECTION_ERRORS.has(outcome.error));
-  if (allDead) {
+  if (outcomes.length > 0 && outcomes.every(isDead)) {
     return {
       canAnswer: false,
       reason:
         `This cluster cannot answer: all ${outcomes.length} requests from every zone failed before anything ` +
         `in the path answered (no proxy, no service).${fakeNodeHint(fake)}`,
-      details,
+      details: verdict.details,
     };
   }
-  return { canAnswer: true, details };
+  return verdict;
+}
+
+/** A request that nothing in the path answered. */
+function isDead(outcome: Outcome): boolean {
+  return outcome.kind === "error" && CONNECTION_ERRORS.has(outcome.error);
 }

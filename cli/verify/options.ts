@@ -1,14 +1,7 @@
 import { Command, Option } from "commander";
 import { ALL_VIAS, Via } from "../shared/answers";
 import { EXIT } from "../shared/exit";
-import {
-  cwdOption,
-  exitCodesHelp,
-  parseCommandLine,
-  Parsed,
-  stackOption,
-  wholeNumber,
-} from "../shared/options";
+import { cwdOption, parseCommandLine, Parsed, toolCommand, wholeNumber } from "../shared/options";
 
 /** Options of `npm run verify`. */
 export interface VerifyOptions {
@@ -48,9 +41,12 @@ const EXIT_CODES = [
 
 /** The command line of `npm run verify`, declared once: its `--help` comes from here. */
 export function verifyCommand(): Command {
-  return new Command("npm run verify --")
-    .description(`Checks from every zone that traffic stays where the stack's locality intent says.`)
-    .addOption(stackOption())
+  return toolCommand({
+    script: "verify",
+    summary: `Checks from every zone that traffic stays where the stack's locality intent says.`,
+    description: DESCRIPTION,
+    exitCodes: EXIT_CODES,
+  })
     .addOption(
       new Option("--requests <n>", "requests per zone and path")
         .default(100)
@@ -62,8 +58,7 @@ export function verifyCommand(): Command {
         .default("both"),
     )
     .addOption(new Option("--drill <zone>", "take this zone's reviews down and bring them back"))
-    .addOption(cwdOption())
-    .addHelpText("after", `\n${DESCRIPTION}\n${exitCodesHelp(EXIT_CODES)}`);
+    .addOption(cwdOption());
 }
 
 /** Parses `verify`'s command line. */
