@@ -45,7 +45,8 @@ source "$here/script-env.sh"
 build_key() {
   {
     printf '%s\n' "$ISTIO_MODULE_VERSION" "${ISTIO_SUBSTITUTES[@]}" "$(go env GOVERSION)"
-    sha256sum "$READER_SOURCE"
+    # From stdin, so the key does not carry the path of the checkout.
+    sha256sum <"$READER_SOURCE"
   } | sha256sum | cut -c1-12
 }
 
