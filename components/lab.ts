@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { checkChartDirectory } from "../stacks/charts";
 import { loadConfig, StackConfig } from "../stacks/config";
 import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
 import { previousDataplaneMode } from "../stacks/history";
@@ -137,11 +138,12 @@ export class Lab extends pulumi.ComponentResource {
 }
 
 /**
- * Validates this stack's configuration (against the live nodes where they came labelled), then
- * declares the lab and returns the stack outputs.
+ * Validates this stack's configuration (its chart folder, and the live nodes where they came
+ * labelled), then declares the lab and returns the stack outputs.
  */
 export async function declareStack(): Promise<DeclaredOutputs> {
   const config = loadConfig();
+  checkChartDirectory(config);
   await checkNodeLocality(config);
   return new Lab("lab", { config, previousMode: previousDataplaneMode() }).outputs;
 }

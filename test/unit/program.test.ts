@@ -550,8 +550,13 @@ describe("variants", () => {
   });
 
   it("a local chart directory replaces the repository", async () => {
-    const run = await runUnderMocks({ istio: { chartDirectory: "/charts/istio-1.26.6" } });
-    expect(release(run, "istiod")).toMatchObject({ chart: "/charts/istio-1.26.6/istiod" });
+    const charts = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
+    for (const chart of ["base", "istiod", "gateway"]) {
+      fs.mkdirSync(path.join(charts, chart));
+      fs.writeFileSync(path.join(charts, chart, "Chart.yaml"), `name: ${chart}\n`);
+    }
+    const run = await runUnderMocks({ istio: { chartDirectory: charts } });
+    expect(release(run, "istiod")).toMatchObject({ chart: path.join(charts, "istiod") });
     expect(release(run, "istiod").repositoryOpts).toBeUndefined();
     expect(release(run, "istiod").version).toBeUndefined();
   });
@@ -571,6 +576,17 @@ describe("variants", () => {
 });
 
 describe("invalid configuration", () => {
+  it("a chart folder without a chart this run installs fails before any resource is declared", async () => {
+    const charts = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
+    fs.mkdirSync(path.join(charts, "base"));
+    fs.writeFileSync(path.join(charts, "base", "Chart.yaml"), "name: base\n");
+    const run = runUnderMocks({ istio: { chartDirectory: charts, ingressGateway: false } });
+    await expect(run).rejects.toThrow(
+      `\`istio-locality:istio.chartDirectory\` is \`${charts}\`; expected a folder with one folder per chart ` +
+        `this run installs (base, istiod); ${path.join(charts, "istiod", "Chart.yaml")}: no such file`,
+    );
+  });
+
   it("fails with the program's own message", async () => {
     await expect(runUnderMocks({ dataplaneMode: "ambiant" })).rejects.toThrow(
       "`istio-locality:dataplaneMode` is `ambiant`; expected `sidecar` or `ambient`",
