@@ -15,9 +15,9 @@ export interface ClusterArgs {
   cluster: ClusterConfig;
 }
 
-/** Where minikube writes this profile's kubeconfig, instead of the machine's default one. */
+/** Where minikube writes this profile's kubeconfig, instead of the machine's default one: named by the profile alone. */
 export function minikubeKubeconfigPath(profile: string): string {
-  return path.join(os.homedir(), ".kube", `istio-locality-${profile}.yaml`);
+  return path.join(os.homedir(), ".kube", `${profile}.yaml`);
 }
 
 /** The `minikube start` command line; `--embed-certs` makes the kubeconfig self-contained. */
@@ -67,7 +67,7 @@ export class Cluster extends pulumi.ComponentResource {
       const minikube = new command.local.Command(
         `${name}-minikube`,
         {
-          create: `${minikubeStartCommand(spec)} >&2 && cat "$KUBECONFIG"`,
+          create: `mkdir -p "$(dirname "$KUBECONFIG")" && ${minikubeStartCommand(spec)} >&2 && cat "$KUBECONFIG"`,
           delete: `minikube delete --profile=${spec.profile} >&2 && rm -f "$KUBECONFIG"`,
           environment: { KUBECONFIG: kubeconfigPath },
           // minikube's progress goes to the log; the kubeconfig on stdout must not.

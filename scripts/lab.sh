@@ -32,7 +32,8 @@ readonly CLUSTER="${LAB_CLUSTER:-istio-locality-lab}"
 readonly PROFILE="${LAB_PROFILE:-istio-locality-lab}"
 readonly NODES=("$PROFILE" "$PROFILE-m02" "$PROFILE-m03")
 readonly ETCD_SOURCE="${LAB_ETCD:-module}"
-readonly KUBECONFIG_PATH="$ROOT/lab/kubeconfig"
+# One file per cluster, so two labs on one machine keep their own.
+readonly KUBECONFIG_PATH="$ROOT/lab/$CLUSTER.kubeconfig"
 # kwokctl keeps clusters under its workdir; keeping it in the cache leaves ~/.kwok alone.
 readonly KWOK_WORKDIR_PATH="$ROOT/lab/kwok"
 readonly CLUSTER_DIR="$KWOK_WORKDIR_PATH/clusters/$CLUSTER"

@@ -56,6 +56,14 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
     );
   });
 
+  it("writes the cluster's kubeconfig to a file named by the profile alone, not the default kubeconfig", () => {
+    const minikube = run.get("cluster-minikube").inputs;
+    expect(minikube.environment).toEqual({
+      KUBECONFIG: path.join(os.homedir(), ".kube", `istio-locality-${stack}.yaml`),
+    });
+    expect(minikube.create).toMatch(/^mkdir -p "\$\(dirname "\$KUBECONFIG"\)" && minikube start /);
+  });
+
   it("labels each node with its zone and the shared region", () => {
     const patches = run.byType(NODE_PATCH).map((r) => r.inputs.metadata);
     expect(patches).toEqual([
