@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkChartDirectory } from "../stacks/charts";
+import { checkChartSource, FetchText, fetchText } from "../stacks/charts";
 import { loadConfig, StackConfig } from "../stacks/config";
 import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
 import { previousDataplaneMode } from "../stacks/history";
@@ -138,12 +138,13 @@ export class Lab extends pulumi.ComponentResource {
 }
 
 /**
- * Validates this stack's configuration (its chart folder, and the live nodes where they came
- * labelled), then declares the lab and returns the stack outputs.
+ * Validates this stack's configuration (against its chart source, and the live nodes where they
+ * came labelled), then declares the lab and returns the stack outputs. `readChartIndex` reads the
+ * chart repository's index (tests pass a recorded one).
  */
-export async function declareStack(): Promise<DeclaredOutputs> {
+export async function declareStack(readChartIndex: FetchText = fetchText): Promise<DeclaredOutputs> {
   const config = loadConfig();
-  checkChartDirectory(config);
+  await checkChartSource(config, readChartIndex);
   await checkNodeLocality(config);
   return new Lab("lab", { config, previousMode: previousDataplaneMode() }).outputs;
 }

@@ -1,4 +1,5 @@
 import * as path from "path";
+import * as yaml from "js-yaml";
 import { ConfigError, configProblem, FileCheck, readableFile, StackConfig } from "./config";
 import { istioCharts } from "./modes";
 
@@ -25,8 +26,73 @@ export function chartDirectoryProblems(config: StackConfig, files: FileCheck = r
   ];
 }
 
-/** Throws a {@link ConfigError} when the chart folder lacks a chart this run installs. */
-export function checkChartDirectory(config: StackConfig): void {
-  const problems = chartDirectoryProblems(config);
+/** Reads a URL's text, or rejects with why not. */
+export type FetchText = (url: string, timeoutMs: number) => Promise<string>;
+
+/** How long the repository check waits for the chart index. */
+export const CHART_INDEX_TIMEOUT_MS = 15_000;
+
+/** Node's own `fetch`, which fails on a status other than 2xx as on a broken connection. */
+export const fetchText: FetchText = async (url, timeoutMs) => {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  return response.text();
+};
+
+function reasonOf(error: unknown): string {
+  const failure = error as {
+    name?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  if (failure.name === "TimeoutError") return `no answer within ${CHART_INDEX_TIMEOUT_MS / 1000} s`;
+  const message = typeof failure.message === "string" ? failure.message : String(error);
+  const cause = [failure.cause?.code, failure.cause?.message].find((part) => typeof part === "string");
+  return cause ? `${message} (${cause})` : message;
+}
+
+/**
+ * What is wrong with `istio.chartRepository` for this run, read from its `index.yaml` before any
+ * resource is declared: it must answer, and hold `istio.version` of every chart the run installs.
+ * Otherwise Helm finds out only once the cluster and the first releases exist.
+ */
+export async function chartRepositoryProblems(
+  config: StackConfig,
+  read: FetchText = fetchText,
+): Promise<string[]> {
+  if (config.istio.chartDirectory) return [];
+  const repository = config.istio.chartRepository;
+  const url = `${repository.replace(/\/+$/, "")}/index.yaml`;
+  let index: { entries?: Record<string, { version?: unknown }[] | undefined> } | undefined;
+  try {
+    index = yaml.load(await read(url, CHART_INDEX_TIMEOUT_MS)) as typeof index;
+  } catch (error) {
+    return [
+      configProblem(
+        "istio.chartRepository",
+        repository,
+        `a Helm repository this machine can read (${url}: ${reasonOf(error)}); ` +
+          "where it is out of reach, set `istio.chartDirectory` to a folder of the charts",
+      ),
+    ];
+  }
+  const version = config.istio.version;
+  const missing = istioCharts(config.dataplaneMode, config.istio.ingressGateway).filter(
+    (chart) => !(index?.entries?.[chart] ?? []).some((entry) => entry.version === version),
+  );
+  return missing.length === 0
+    ? []
+    : [
+        configProblem(
+          "istio.version",
+          version,
+          `a version ${repository} holds for every chart this run installs; it has no ${missing.join(", ")} ${version}`,
+        ),
+      ];
+}
+
+/** Throws a {@link ConfigError} when the chart source cannot serve this run's charts. */
+export async function checkChartSource(config: StackConfig, read: FetchText = fetchText): Promise<void> {
+  const problems = [...chartDirectoryProblems(config), ...(await chartRepositoryProblems(config, read))];
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -3,6 +3,13 @@ import * as log from "@pulumi/pulumi/log";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { declareStack } from "../../components/lab";
+import { FetchText } from "../../stacks/charts";
+import { DEFAULTS } from "../../stacks/contract";
+
+/** The chart repository's index as the runs see it: every chart at the default Istio version. */
+export const ISTIO_CHART_INDEX = `entries:\n${["base", "istiod", "cni", "ztunnel", "gateway"]
+  .map((chart) => `  ${chart}:\n    - version: ${DEFAULTS.istio.version}\n`)
+  .join("")}`;
 
 /** One resource the program registered, with what the engine would have seen. */
 export interface Registered {
@@ -57,7 +64,7 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
  */
 export async function runUnderMocks(
   config: Record<string, unknown>,
-  options: { stack?: string; previousMode?: string } = {},
+  options: { stack?: string; previousMode?: string; chartIndex?: FetchText } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
   const resources: Registered[] = [];
@@ -103,7 +110,7 @@ export async function runUnderMocks(
     ),
   );
 
-  const program = await declareStack();
+  const program = await declareStack(options.chartIndex ?? (() => Promise.resolve(ISTIO_CHART_INDEX)));
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;

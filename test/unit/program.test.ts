@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ProgramRun, runUnderMocks } from "../helpers/program";
+import { ISTIO_CHART_INDEX, ProgramRun, runUnderMocks } from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
 import { ZONE_LABEL } from "../../stacks/contract";
 
@@ -593,6 +593,29 @@ describe("invalid configuration", () => {
       `\`istio-locality:istio.chartDirectory\` is \`${charts}\`; expected a folder with one folder per chart ` +
         `this run installs (base, istiod); ${path.join(charts, "istiod", "Chart.yaml")}: no such file`,
     );
+  });
+
+  it("a chart repository out of reach fails before any resource is declared, with the way out", async () => {
+    const offline = () =>
+      Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ENOTFOUND" } }));
+    await expect(runUnderMocks({}, { chartIndex: offline })).rejects.toThrow(
+      "`istio-locality:istio.chartRepository` is `https://istio-release.storage.googleapis.com/charts`; expected a " +
+        "Helm repository this machine can read (https://istio-release.storage.googleapis.com/charts/index.yaml: " +
+        "fetch failed (ENOTFOUND)); where it is out of reach, set `istio.chartDirectory` to a folder of the charts",
+    );
+  });
+
+  it("a version the repository does not hold is named with the charts that lack it", async () => {
+    const urls: string[] = [];
+    const older = (url: string) => {
+      urls.push(url);
+      return Promise.resolve(ISTIO_CHART_INDEX.replace(/1\.26\.6/g, "1.25.0"));
+    };
+    await expect(runUnderMocks({ istio: { ingressGateway: false } }, { chartIndex: older })).rejects.toThrow(
+      "`istio-locality:istio.version` is `1.26.6`; expected a version https://istio-release.storage.googleapis.com/charts " +
+        "holds for every chart this run installs; it has no base, istiod 1.26.6",
+    );
+    expect(urls).toEqual(["https://istio-release.storage.googleapis.com/charts/index.yaml"]);
   });
 
   it("fails with the program's own message", async () => {
