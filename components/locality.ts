@@ -31,9 +31,10 @@ export interface LocalityArgs {
 }
 
 /**
- * The outlier detection of the blog this project started from. Istio applies `failoverPriority` and `failover` only to a rule with
- * outlier detection (Envoy moves to a lower priority only once it ejects endpoints); `distribute`
- * applies without it. It stays on every rule so a rule keeps the same shape across intents.
+ * The outlier detection of the blog this project started from. Istio applies `failoverPriority` and
+ * `failover` only to a rule with outlier detection (Envoy moves to a lower priority only once it
+ * ejects endpoints); `distribute` applies without it. It stays on every rule so a rule keeps the
+ * same shape across intents.
  */
 export const OUTLIER_DETECTION = { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s" };
 

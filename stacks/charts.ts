@@ -12,16 +12,17 @@ export function chartDirectoryProblems(config: StackConfig, files: FileCheck = r
   const directory = config.istio.chartDirectory;
   if (!directory) return [];
   const charts = istioCharts(config.dataplaneMode, config.istio.ingressGateway);
-  const missing = charts
-    .map((chart) => ({ chart, why: files(path.join(directory, chart, "Chart.yaml")) }))
-    .filter((found): found is { chart: (typeof charts)[number]; why: string } => found.why !== undefined);
+  const missing = charts.flatMap((chart) => {
+    const file = path.resolve(directory, chart, "Chart.yaml");
+    const why = files(file);
+    return why === undefined ? [] : [`${file}: ${why}`];
+  });
   if (missing.length === 0) return [];
-  const named = missing.map(({ chart, why }) => `${path.resolve(directory, chart, "Chart.yaml")}: ${why}`);
   return [
     configProblem(
       "istio.chartDirectory",
       directory,
-      `a folder with one folder per chart this run installs (${charts.join(", ")}); ${named.join("; ")}`,
+      `a folder with one folder per chart this run installs (${charts.join(", ")}); ${missing.join("; ")}`,
     ),
   ];
 }

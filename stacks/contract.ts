@@ -25,6 +25,11 @@ export const DATAPLANE_MODES: readonly DataplaneMode[] = ["sidecar", "ambient"];
 export const LOCALITY_INTENTS: readonly LocalityIntent[] = ["strict", "failover", "off"];
 export const REVIEWS_VERSIONS: readonly ReviewsVersion[] = ["v1", "v2", "v3"];
 
+/** Whether a value read from a stack file or a stack's outputs names a mode. */
+export function isDataplaneMode(value: unknown): value is DataplaneMode {
+  return (DATAPLANE_MODES as readonly unknown[]).includes(value);
+}
+
 /** The mode a switch goes to when none is named. */
 export function otherMode(mode: DataplaneMode): DataplaneMode {
   return mode === "sidecar" ? "ambient" : "sidecar";
@@ -156,7 +161,7 @@ export function readToolOutputs(outputs: OutputMap, stackName: string): ToolOutp
     return value;
   };
   return {
-    dataplaneMode: get("dataplaneMode", oneOf(DATAPLANE_MODES), `one of ${quoted(DATAPLANE_MODES)}`),
+    dataplaneMode: get("dataplaneMode", isDataplaneMode, `one of ${quoted(DATAPLANE_MODES)}`),
     locality: get("locality", oneOf(LOCALITY_INTENTS), `one of ${quoted(LOCALITY_INTENTS)}`),
     localityMechanism: get("localityMechanism", isString, "a description"),
     zones: get(

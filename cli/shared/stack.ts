@@ -3,13 +3,13 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import {
-  DATAPLANE_MODES,
   DataplaneMode,
   MODE_KEY,
   ModeSource,
   PROJECT,
   ToolOutputs,
   currentMode,
+  isDataplaneMode,
   readToolOutputs,
 } from "../../stacks/contract";
 import { BookinfoClient } from "./cluster-client";
@@ -75,7 +75,7 @@ export function configuredMode(stackFileText: string | undefined): DataplaneMode
     ? (yaml.load(stackFileText) as { config?: Record<string, unknown> } | undefined)
     : undefined;
   const value = parsed?.config?.[MODE_KEY];
-  return (DATAPLANE_MODES as readonly unknown[]).includes(value) ? (value as DataplaneMode) : undefined;
+  return isDataplaneMode(value) ? value : undefined;
 }
 
 /** The mode a stack runs now and where that was read (see {@link currentMode}). */
@@ -85,10 +85,7 @@ export async function stackMode(
 ): Promise<{ mode: DataplaneMode; source: ModeSource }> {
   const lastRun: unknown = (await stack.outputs()).dataplaneMode?.value;
   const file = await stackConfigFile(ref.workDir, ref.stackName);
-  return currentMode(
-    (DATAPLANE_MODES as readonly unknown[]).includes(lastRun) ? (lastRun as DataplaneMode) : undefined,
-    configuredMode(file.text),
-  );
+  return currentMode(isDataplaneMode(lastRun) ? lastRun : undefined, configuredMode(file.text));
 }
 
 /** A deployed stack: the stack, the outputs the tools read, and a client for its Bookinfo namespace. */

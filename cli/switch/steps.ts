@@ -1,6 +1,6 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { DataplaneMode, MODE_KEY } from "../../stacks/contract";
+import { DataplaneMode, MODE_KEY, currentMode } from "../../stacks/contract";
 import { SwitchPlan, renderPlan } from "../preview-switch/plan";
 import { previewSwitch } from "../preview-switch/preview";
 import { ALL_VIAS } from "../shared/answers";
@@ -9,7 +9,7 @@ import { EXIT, ExitCode, InterruptedError, UsageError } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
 import { Interrupt } from "../shared/interrupt";
 import { confirm } from "../shared/prompt";
-import { DeployedStack, connectStack, refreshOutputs, stackMode } from "../shared/stack";
+import { DeployedStack, connectStack, refreshOutputs } from "../shared/stack";
 import { formatCount } from "../shared/table";
 import { VerifyReport, runVerify } from "../verify/check";
 import { renderSuccessRateSvg } from "./chart";
@@ -27,7 +27,8 @@ type Log = (line: string) => void;
 async function connect(options: SwitchOptions): Promise<{ deployed: DeployedStack; from: DataplaneMode }> {
   const ref = { workDir: options.cwd, stackName: options.stack };
   const deployed = await connectStack(ref);
-  const { mode: from } = await stackMode(deployed.stack, ref);
+  // A deployed stack has a last run, whose outputs were just read: the rule needs no stack file.
+  const { mode: from } = currentMode(deployed.outputs.dataplaneMode, undefined);
   if (from === options.to) {
     throw new UsageError(`stack \`${options.stack}\` already runs ${options.to}; nothing to switch`);
   }
