@@ -188,6 +188,8 @@ export class Bookinfo extends pulumi.ComponentResource {
 
   constructor(name: string, args: BookinfoArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:bookinfo:Bookinfo", name, {}, opts);
+    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
+    const child = { parent: this, deletedWith: opts?.deletedWith };
     const ns = args.namespace;
     const labels = namespaceLabels(args.mode);
     const order = pulumi.output(args.order);
@@ -195,7 +197,7 @@ export class Bookinfo extends pulumi.ComponentResource {
     const namespace = new kubernetes.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: ns } },
-      { parent: this },
+      child,
     );
     const labelPatch = (
       role: string,
@@ -205,7 +207,7 @@ export class Bookinfo extends pulumi.ComponentResource {
       new kubernetes.core.v1.NamespacePatch(
         `${name}-${role}-label`,
         { metadata: { name: ns, labels: patchLabels } },
-        { parent: this, dependsOn },
+        { ...child, dependsOn },
       );
 
     let injectionLabel: kubernetes.core.v1.NamespacePatch;
@@ -234,7 +236,7 @@ export class Bookinfo extends pulumi.ComponentResource {
         new kubernetes.core.v1.ServiceAccount(
           `${name}-${sa}`,
           { metadata: { name: sa, namespace: ns } },
-          { parent: this, dependsOn: [namespace] },
+          { ...child, dependsOn: [namespace] },
         ),
       );
     }
@@ -252,7 +254,7 @@ export class Bookinfo extends pulumi.ComponentResource {
           spec: deploymentSpec(workload, args.mode, args.replicasPerZone),
         },
         // Pods are (re)created only after the namespace labels of the mode are in place.
-        { parent: this, dependsOn: [injectionLabel, serviceAccounts.get(workload.serviceAccount)!] },
+        { ...child, dependsOn: [injectionLabel, serviceAccounts.get(workload.serviceAccount)!] },
       );
       deployments.push(deployment);
     }
@@ -275,7 +277,7 @@ export class Bookinfo extends pulumi.ComponentResource {
               ports: [{ name: "http", port: BOOKINFO_PORT, targetPort: BOOKINFO_PORT }],
             },
           },
-          { parent: this, dependsOn: [namespace] },
+          { ...child, dependsOn: [namespace] },
         ),
       ]),
     ) as Record<BookinfoService, kubernetes.core.v1.Service>;
@@ -284,7 +286,7 @@ export class Bookinfo extends pulumi.ComponentResource {
       const gatewayName = "bookinfo-gateway";
       // Istio CRDs (base chart); base's webhook fails open until istiod is ready to validate them.
       const crdOpts = {
-        parent: this,
+        ...child,
         dependsOn: pulumi.output(args.validation).apply((istiod) => [namespace, args.crds, ...istiod]),
       };
       new kubernetes.apiextensions.CustomResource(

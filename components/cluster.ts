@@ -55,6 +55,13 @@ export class Cluster extends pulumi.ComponentResource {
   readonly nodeZones: pulumi.Output<Record<string, string>>;
   /** The node label patches; Istio waits for them because proxies read locality when they connect. */
   readonly zoneLabels: kubernetes.core.v1.NodePatch[];
+  /**
+   * The resource whose deletion takes every object in the cluster with it: the minikube cluster
+   * (undefined for an existing one). Resources in the cluster name it as `deletedWith`, so a destroy
+   * deletes the cluster instead of uninstalling each release and object first (and Helm's notice of
+   * the CRDs it keeps never prints for a cluster that goes anyway).
+   */
+  readonly deletedWith?: pulumi.Resource;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:cluster:Cluster", name, {}, opts);
@@ -86,6 +93,7 @@ export class Cluster extends pulumi.ComponentResource {
         { parent: this, additionalSecretOutputs: ["stdout"], deleteBeforeReplace: true },
       );
       this.kubeconfig = pulumi.secret(minikube.stdout);
+      this.deletedWith = minikube;
     } else {
       this.kubeconfig = pulumi.secret(fs.readFileSync(cluster.kubeconfig, "utf8"));
       context = cluster.context;
@@ -94,7 +102,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.provider = new kubernetes.Provider(
       `${name}-provider`,
       { kubeconfig: this.kubeconfig, context, enableServerSideApply: true },
-      { parent: this },
+      { parent: this, deletedWith: this.deletedWith },
     );
 
     const nodeZones = cluster.nodeZones === "labelled" ? {} : cluster.nodeZones;
@@ -103,7 +111,7 @@ export class Cluster extends pulumi.ComponentResource {
         new kubernetes.core.v1.NodePatch(
           `${name}-zone-${node}`,
           { metadata: { name: node, labels: topologyLabels(zone, cluster.region) } },
-          { parent: this, provider: this.provider },
+          { parent: this, provider: this.provider, deletedWith: this.deletedWith },
         ),
     );
     this.nodeZones = pulumi.output(nodeZones);

@@ -131,12 +131,14 @@ export class Istio extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:istio:Istio", name, {}, opts);
+    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
+    const child = { parent: this, deletedWith: opts?.deletedWith };
 
     const charts = istioCharts(args.mode, args.ingressGateway);
     const systemNamespace = new kubernetes.core.v1.Namespace(
       `${name}-system`,
       { metadata: { name: ISTIO_NAMESPACE } },
-      { parent: this, dependsOn: args.after },
+      { ...child, dependsOn: args.after },
     );
 
     const release = (chart: IstioChart, namespace: string, dependsOn: pulumi.ResourceOptions["dependsOn"]) =>
@@ -150,7 +152,7 @@ export class Istio extends pulumi.ComponentResource {
           // Image pulls on a fresh minikube node take longer than Helm's default five minutes.
           timeout: 900,
         },
-        { parent: this, dependsOn },
+        { ...child, dependsOn },
       );
 
     // CRDs and cluster roles come first; every other chart relies on them.
@@ -175,7 +177,7 @@ export class Istio extends pulumi.ComponentResource {
       const ingressNamespace = new kubernetes.core.v1.Namespace(
         `${name}-ingress`,
         { metadata: { name: INGRESS_NAMESPACE } },
-        { parent: this },
+        child,
       );
       // The gateway's image is `auto`: istiod's injection webhook must exist to fill it in.
       const gateway = release("gateway", INGRESS_NAMESPACE, [ingressNamespace, this.istiod]);

@@ -60,6 +60,7 @@ export class Lab extends pulumi.ComponentResource {
 
     const cluster = new Cluster("cluster", { cluster: config.cluster }, { parent: this });
     const providers = { kubernetes: cluster.provider };
+    const deletedWith = cluster.deletedWith;
 
     // Bookinfo is declared after Istio, yet on the way out of ambient istiod must wait for it.
     const enrolment = laterResources();
@@ -75,7 +76,7 @@ export class Lab extends pulumi.ComponentResource {
           o.istiodAfterWorkloads ? enrolment.resources : Promise.resolve([]),
         ),
       },
-      { parent: this, providers },
+      { parent: this, providers, deletedWith },
     );
 
     // Istio's own validation judges every Istio resource, once istiod runs (see SwitchOrder).
@@ -95,7 +96,7 @@ export class Lab extends pulumi.ComponentResource {
         validation: judgedBy,
         order,
       },
-      { parent: this, providers },
+      { parent: this, providers, deletedWith },
     );
     enrolment.declared([bookinfo.enrolled]);
 
@@ -111,7 +112,7 @@ export class Lab extends pulumi.ComponentResource {
         crds: istio.crds,
         validation: judgedBy,
       },
-      { parent: this, providers },
+      { parent: this, providers, deletedWith },
     );
 
     this.outputs = {

@@ -91,6 +91,8 @@ export class Locality extends pulumi.ComponentResource {
 
   constructor(name: string, args: LocalityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:locality:Locality", name, {}, opts);
+    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
+    const child = { parent: this, deletedWith: opts?.deletedWith };
 
     for (const [service, resource] of Object.entries(args.services)) {
       if (args.plan.destinationRules) {
@@ -108,7 +110,7 @@ export class Locality extends pulumi.ComponentResource {
           },
           // An Istio CRD (base chart); base's webhook fails open until istiod is ready to validate it.
           {
-            parent: this,
+            ...child,
             dependsOn: pulumi.output(args.validation).apply((istiod) => [args.crds, resource, ...istiod]),
           },
         );
@@ -121,7 +123,7 @@ export class Locality extends pulumi.ComponentResource {
             spec: { trafficDistribution: args.plan.trafficDistribution },
           },
           // A patch needs the Service it patches.
-          { parent: this, dependsOn: [resource] },
+          { ...child, dependsOn: [resource] },
         );
       }
     }

@@ -21,6 +21,8 @@ export interface Registered {
   provider: string;
   /** URNs the resource depends on (explicit `dependsOn` and through its inputs). */
   dependencies: string[];
+  /** URN of the resource whose deletion skips this one's (`deletedWith`); empty when none. */
+  deletedWith: string;
 }
 
 /** What a mocked run of the program declared. */
@@ -53,6 +55,7 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
     inputs: {},
     provider: req.getProvider(),
     dependencies: req.getDependenciesList(),
+    deletedWith: req.getDeletedwith(),
   });
   return registerResource.call(this, req, callback);
 };
@@ -89,6 +92,7 @@ export async function runUnderMocks(
             inputs: args.inputs,
             provider: "",
             dependencies: [],
+            deletedWith: "",
           });
         return { id: `${args.name}-id`, state: computedState(args, options.previousMode) };
       },

@@ -97,6 +97,15 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
     expect(provider.inputs.kubeconfig).toBeDefined();
   });
 
+  it("lets every Kubernetes object go with the minikube cluster, so destroy deletes only the cluster", () => {
+    const minikube = run.get("cluster-minikube");
+    const inCluster = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(inCluster.map((r) => r.type)).toContain(RELEASE);
+    for (const resource of inCluster)
+      expect([resource.name, resource.deletedWith]).toEqual([resource.name, minikube.urn]);
+    expect(minikube.deletedWith).toBe("");
+  });
+
   it("installs every chart at the pinned version, from the official repository, in its namespace", () => {
     for (const release of run.byType(RELEASE)) {
       expect(release.inputs.version).toBe("1.26.6");
@@ -521,6 +530,8 @@ describe("variants", () => {
     expect(run.outputs.productpage).toContain(
       `kubectl --kubeconfig=${kubeconfig} --context=lab port-forward`,
     );
+    // Nothing goes with a cluster the stack does not own: destroy uninstalls each release and object.
+    expect(run.resources.filter((r) => r.deletedWith !== "").map((r) => r.name)).toEqual([]);
   });
 
   it("an existing cluster whose nodes are already labelled: nothing is relabelled", async () => {
