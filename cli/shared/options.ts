@@ -28,11 +28,17 @@ export interface ToolHelp {
   exitCodes: readonly (readonly [number, string])[];
 }
 
-/** A tool's command line: its help, and `--stack`, which every tool needs, first among its options. */
-export function toolCommand(help: ToolHelp): Command {
+/**
+ * A tool's command line: its help, and `--stack`, which every tool needs, first among its options:
+ * required, unless the tool names the stack it uses by default.
+ */
+export function toolCommand(help: ToolHelp, defaultStack?: string): Command {
+  const stack = defaultStack
+    ? new Option("--stack <name>", "the stack").default(defaultStack)
+    : new Option("--stack <name>", "the deployed stack, e.g. sidecar").makeOptionMandatory();
   return new Command(`npm run ${help.script} --`)
     .description(help.summary)
-    .addOption(new Option("--stack <name>", "the deployed stack, e.g. sidecar").makeOptionMandatory())
+    .addOption(stack)
     .addHelpText("after", `\n${help.description}\n${exitCodesHelp(help.exitCodes)}`);
 }
 

@@ -30,21 +30,37 @@ export interface StackRef {
   program?: PulumiFn;
 }
 
-/** Selects an existing stack of the project at `workDir`, as a local (or, given `program`, inline) program. */
-export async function openStack(ref: StackRef): Promise<Stack> {
+/**
+ * What the tools add to the Pulumi CLI's environment. The language host runs the program
+ * transpile-only: the tools run it several times per command (a switch previews, then updates), and
+ * `npm run typecheck` (part of `npm test`) is where the program's types are checked. Plain `pulumi`
+ * commands keep Pulumi's default and type-check it on every run.
+ */
+export function toolEnvVars(ref: Pick<StackRef, "envVars">): Record<string, string> {
+  return { PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...ref.envVars };
+}
+
+/**
+ * Selects the stack of the project at `workDir` — or creates it, given `create` — as a local (or,
+ * given `program`, inline) program.
+ */
+export async function openStack(ref: StackRef, create = false): Promise<Stack> {
+  const envVars = toolEnvVars(ref);
   try {
-    return ref.program
-      ? await LocalWorkspace.selectStack(
-          { stackName: ref.stackName, projectName: PROJECT, program: ref.program },
-          { workDir: ref.workDir, envVars: ref.envVars },
-        )
-      : await LocalWorkspace.selectStack(
-          { stackName: ref.stackName, workDir: ref.workDir },
-          { envVars: ref.envVars },
-        );
+    if (ref.program) {
+      const args = { stackName: ref.stackName, projectName: PROJECT, program: ref.program };
+      const opts = { workDir: ref.workDir, envVars };
+      return create
+        ? await LocalWorkspace.createOrSelectStack(args, opts)
+        : await LocalWorkspace.selectStack(args, opts);
+    }
+    const args = { stackName: ref.stackName, workDir: ref.workDir };
+    return create
+      ? await LocalWorkspace.createOrSelectStack(args, { envVars })
+      : await LocalWorkspace.selectStack(args, { envVars });
   } catch (error) {
     throw new UsageError(
-      `cannot select stack \`${ref.stackName}\` in ${ref.workDir}: ${describeFailure(error)}`,
+      `cannot ${create ? "create or select" : "select"} stack \`${ref.stackName}\` in ${ref.workDir}: ${describeFailure(error)}`,
     );
   }
 }
