@@ -15,6 +15,8 @@ import {
 import { namespaceLabels } from "../stacks/modes";
 import { SwitchOrder } from "../stacks/switch-order";
 import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
+import { ROLLOUT } from "./rollout";
+import { Waypoint } from "./waypoint";
 
 /** The validated `bookinfo` config, and what the rest of the stack decides for Bookinfo. */
 export interface BookinfoArgs extends BookinfoConfig {
@@ -32,6 +34,11 @@ export interface BookinfoArgs extends BookinfoConfig {
   validation: pulumi.Input<pulumi.Resource[]>;
   /** What waits for what in this run (see `stacks/switch-order.ts`). */
   order: pulumi.Input<SwitchOrder>;
+  /**
+   * In ambient mode, a zonal waypoint for the namespace's services, and what it waits for (the
+   * Gateway API CRDs and istiod); the namespace joins ambient only once it is ready in every zone.
+   */
+  waypoint?: { after: pulumi.Input<pulumi.Resource[]> };
 }
 
 /** A Deployment's shape, before Pulumi: everything tests assert on. */
@@ -119,8 +126,7 @@ export function deploymentSpec(
   return {
     replicas,
     selector: { matchLabels: labels },
-    minReadySeconds: 10,
-    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    ...ROLLOUT,
     template: {
       metadata: {
         labels,
@@ -185,13 +191,15 @@ export class Bookinfo extends pulumi.ComponentResource {
   readonly services: Record<BookinfoService, kubernetes.core.v1.Service>;
   /** The last step of enrolment; istiod waits for it on the way out of ambient. */
   readonly enrolled: pulumi.Resource;
+  /** The waypoint the services go through (`waypoint.<namespace>`), or `none`. */
+  readonly waypoint: string = "none";
 
   constructor(name: string, args: BookinfoArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:bookinfo:Bookinfo", name, {}, opts);
     // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
     const child = { parent: this, deletedWith: opts?.deletedWith };
     const ns = args.namespace;
-    const labels = namespaceLabels(args.mode);
+    const labels = namespaceLabels(args.mode, args.waypoint !== undefined);
     const order = pulumi.output(args.order);
 
     const namespace = new kubernetes.core.v1.Namespace(
@@ -213,8 +221,21 @@ export class Bookinfo extends pulumi.ComponentResource {
     let injectionLabel: kubernetes.core.v1.NamespacePatch;
     let ambientLabel: kubernetes.core.v1.NamespacePatch | undefined;
     if (args.mode === "ambient") {
-      // ztunnel must be ready on every node before a namespace asks it to capture pods.
-      ambientLabel = labelPatch("ambient", labels.ambient, [namespace, ...args.meshReady]);
+      const waypoint = args.waypoint
+        ? new Waypoint(
+            `${name}-waypoint`,
+            { namespace: ns, zones: args.zones, after: pulumi.output(args.waypoint.after) },
+            { ...child, dependsOn: [namespace] },
+          )
+        : undefined;
+      this.waypoint = waypoint?.name ?? "none";
+      // ztunnel must be ready on every node before a namespace asks it to capture pods, and the
+      // waypoint its services go through ready in every zone.
+      ambientLabel = labelPatch("ambient", labels.ambient, [
+        namespace,
+        ...args.meshReady,
+        ...(waypoint ? [waypoint.ready] : []),
+      ]);
       // While both labels are on, sidecars keep precedence; injection goes only once ambient is confirmed.
       injectionLabel = labelPatch("injection", labels.injection, [ambientLabel]);
     } else {

@@ -3,7 +3,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import deepmerge from "deepmerge";
 import { IstioConfig } from "../stacks/config";
-import { DataplaneMode, MODE_ANNOTATION } from "../stacks/contract";
+import { DataplaneMode, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
 import { IstioChart, istioCharts } from "../stacks/modes";
 
 /**
@@ -51,6 +51,13 @@ export interface IstioArgs extends Pick<
   istiodAfter?: pulumi.Input<pulumi.Resource[]>;
   /** Resources everything of Istio waits for: proxies read their node's zone label when they connect. */
   after: pulumi.Resource[];
+  /**
+   * The Gateway API CRDs to install before istiod (a URL, file or glob), when a waypoint is used and
+   * the cluster lacks them; istiod's Gateway controllers start only where the CRDs exist.
+   */
+  gatewayApiCrds?: string;
+  /** Mesh-wide mTLS; `strict` is a PeerAuthentication in the root namespace. */
+  mtls: MtlsMode;
 }
 
 /** The chart source a config names: its chart folder when set, else its repository. */
@@ -61,7 +68,7 @@ export function chartSource(istio: Pick<IstioConfig, "chartRepository" | "chartD
 /** The program's own Helm values of one chart for a mode; pure, so tests read them without mocks. */
 export function istioValues(
   chart: IstioChart,
-  args: Omit<IstioArgs, "chartSource" | "istiodAfter" | "after" | "values">,
+  args: Pick<IstioArgs, "mode" | "version" | "hub" | "ingressServiceType" | "cniPlatform">,
 ): Record<string, unknown> {
   // Charts from the git tag carry development images; the published charts set these same values.
   const global = { hub: args.hub, tag: args.version };
@@ -128,6 +135,8 @@ export class Istio extends pulumi.ComponentResource {
   readonly istiod: kubernetes.helm.v3.Release;
   /** What must be ready before a namespace joins the mesh in this mode. */
   readonly meshReady: pulumi.Resource[];
+  /** The Gateway API CRDs this stack installs (none when no waypoint is used or the cluster has them). */
+  readonly gatewayApi: pulumi.Resource[];
 
   constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:istio:Istio", name, {}, opts);
@@ -157,12 +166,35 @@ export class Istio extends pulumi.ComponentResource {
 
     // CRDs and cluster roles come first; every other chart relies on them.
     this.crds = release("base", ISTIO_NAMESPACE, [systemNamespace]);
+    this.gatewayApi = args.gatewayApiCrds
+      ? [
+          new kubernetes.yaml.v2.ConfigGroup(
+            `${name}-gateway-api`,
+            { files: [args.gatewayApiCrds] },
+            // Other users' Gateway API resources live on them: a stack that stops using a waypoint keeps them.
+            { ...child, dependsOn: args.after, retainOnDelete: true },
+          ),
+        ]
+      : [];
     // istiod serves the webhook and the CA everything else needs; on the way out of ambient it waits.
     this.istiod = release(
       "istiod",
       ISTIO_NAMESPACE,
-      pulumi.output(args.istiodAfter ?? []).apply((after) => [this.crds, ...after]),
+      pulumi.output(args.istiodAfter ?? []).apply((after) => [this.crds, ...this.gatewayApi, ...after]),
     );
+    if (args.mtls === "strict") {
+      new kubernetes.apiextensions.CustomResource(
+        `${name}-mtls`,
+        {
+          apiVersion: "security.istio.io/v1",
+          kind: "PeerAuthentication",
+          metadata: { name: "default", namespace: ISTIO_NAMESPACE, annotations: ISTIO_RESOURCE_ANNOTATIONS },
+          spec: { mtls: { mode: "STRICT" } },
+        },
+        // An Istio CRD (base chart), judged by istiod's webhook.
+        { ...child, dependsOn: [this.crds, this.istiod] },
+      );
+    }
     this.meshReady = [this.istiod];
 
     if (charts.includes("cni")) {

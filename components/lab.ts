@@ -1,9 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkChartSource, FetchText, fetchText } from "../stacks/charts";
-import { loadConfig, StackConfig } from "../stacks/config";
+import { GATEWAY_API_INSTALLED, loadConfig, StackConfig } from "../stacks/config";
 import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
 import { previousDataplaneMode } from "../stacks/history";
-import { cniPlatform, localityPlan, zonesWithoutReviews } from "../stacks/modes";
+import {
+  cniPlatform,
+  effectiveIntent,
+  localityPlan,
+  usesWaypoint,
+  zonesWithoutReviews,
+} from "../stacks/modes";
 import { checkNodeLocality } from "../stacks/nodes";
 import { productpageCommand } from "../stacks/productpage";
 import { migration, switchOrder } from "../stacks/switch-order";
@@ -49,11 +55,13 @@ export class Lab extends pulumi.ComponentResource {
   constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:lab:Lab", name, {}, opts);
     const config = args.config;
+    const waypoint = usesWaypoint(config.dataplaneMode, config.locality, config.waypoint);
     const plan = localityPlan(
       config.dataplaneMode,
       config.locality,
       config.cluster.kubernetesVersion,
       zonesWithoutReviews(config),
+      waypoint,
     );
     const previousMode = pulumi.output(args.previousMode);
     const order = previousMode.apply((previous) => switchOrder(previous, config.dataplaneMode));
@@ -71,6 +79,11 @@ export class Lab extends pulumi.ComponentResource {
         mode: config.dataplaneMode,
         chartSource: chartSource(config.istio),
         cniPlatform: cniPlatform(config),
+        mtls: config.mtls,
+        gatewayApiCrds:
+          waypoint && config.istio.gatewayApiCrds !== GATEWAY_API_INSTALLED
+            ? config.istio.gatewayApiCrds
+            : undefined,
         after: cluster.zoneLabels,
         istiodAfter: order.apply((o): Promise<pulumi.Resource[]> =>
           o.istiodAfterWorkloads ? enrolment.resources : Promise.resolve([]),
@@ -95,6 +108,8 @@ export class Lab extends pulumi.ComponentResource {
         crds: istio.crds,
         validation: judgedBy,
         order,
+        // istiod's controller creates the waypoint's GatewayClass and Deployment.
+        waypoint: waypoint ? { after: [...istio.gatewayApi, istio.istiod] } : undefined,
       },
       { parent: this, providers, deletedWith },
     );
@@ -119,6 +134,9 @@ export class Lab extends pulumi.ComponentResource {
       dataplaneMode: config.dataplaneMode,
       locality: config.locality,
       localityMechanism: localityPolicy.mechanism,
+      carriedIntent: effectiveIntent(config.dataplaneMode, config.locality, waypoint),
+      waypoint: bookinfo.waypoint,
+      mtls: config.mtls,
       zones: config.zones,
       nodeZones: cluster.nodeZones,
       kubeconfig: cluster.kubeconfig,

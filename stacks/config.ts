@@ -7,9 +7,13 @@ import {
   DEFAULTS,
   LOCALITY_INTENTS,
   LocalityIntent,
+  MTLS_MODES,
+  MtlsMode,
   PROJECT,
   REVIEWS_VERSIONS,
   ReviewsVersion,
+  WAYPOINT_CHOICES,
+  WaypointChoice,
 } from "./contract";
 import type { IstioChart } from "./modes";
 
@@ -82,6 +86,11 @@ export interface IstioConfig {
   ingressServiceType: IngressServiceType;
   /** Helm values per chart, merged over the program's own (maps recursively; anything else replaces). */
   values: IstioValues;
+  /**
+   * Where the Gateway API CRDs come from when a waypoint is used: a URL, a local file or glob of
+   * files (air-gapped clusters), or `installed` where the cluster already has them.
+   */
+  gatewayApiCrds: string;
 }
 
 /** User Helm values by chart; a chart left out keeps the program's values. */
@@ -105,6 +114,8 @@ export interface StackConfig {
   stack: string;
   dataplaneMode: DataplaneMode;
   locality: LocalityIntent;
+  waypoint: WaypointChoice;
+  mtls: MtlsMode;
   zones: string[];
   cluster: ClusterConfig;
   istio: IstioConfig;
@@ -115,6 +126,8 @@ export interface StackConfig {
 export interface RawConfig {
   dataplaneMode?: unknown;
   locality?: unknown;
+  waypoint?: unknown;
+  mtls?: unknown;
   zones?: unknown;
   cluster?: unknown;
   istio?: unknown;
@@ -332,6 +345,36 @@ function readIstioValues(r: Reader, value: unknown): IstioValues {
   return values;
 }
 
+/** `installed`: the cluster has the Gateway API CRDs already, and the program leaves them alone. */
+export const GATEWAY_API_INSTALLED = "installed";
+
+/**
+ * The Gateway API CRDs' source: a URL is read when the CRDs are installed; a local file must be
+ * readable now, and a glob's folder must exist (the Kubernetes provider expands it).
+ */
+function readGatewayApiCrds(r: Reader, value: unknown, files: FileCheck): string {
+  const source = r.string("istio.gatewayApiCrds", value, DEFAULTS.istio.gatewayApiCrds);
+  if (source === GATEWAY_API_INSTALLED || /^https?:\/\//.test(source)) return source;
+  const glob = /[*?[]/.test(source);
+  const why = glob ? folderProblem(path.dirname(source)) : files(source);
+  if (why) {
+    r.problem(
+      "istio.gatewayApiCrds",
+      source,
+      `an http(s) URL, \`${GATEWAY_API_INSTALLED}\`, or a readable file or glob of the Gateway API CRDs (${path.resolve(glob ? path.dirname(source) : source)}: ${why})`,
+    );
+  }
+  return source;
+}
+
+function folderProblem(folder: string): string | undefined {
+  try {
+    return fs.statSync(folder).isDirectory() ? undefined : "it is not a folder";
+  } catch {
+    return "no such folder";
+  }
+}
+
 /**
  * The `cluster` object as one of its two kinds. Keys of the other kind are not read, so a stack
  * that moves from minikube to an existing cluster may keep them.
@@ -441,6 +484,8 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
   const r = new Reader();
   const dataplaneMode = r.choice("dataplaneMode", raw.dataplaneMode, DATAPLANE_MODES, DEFAULTS.dataplaneMode);
   const locality = r.choice("locality", raw.locality, LOCALITY_INTENTS, DEFAULTS.locality);
+  const waypoint = r.choice("waypoint", raw.waypoint, WAYPOINT_CHOICES, DEFAULTS.waypoint);
+  const mtls = r.choice("mtls", raw.mtls, MTLS_MODES, DEFAULTS.mtls);
   const zones = readZones(r, raw.zones);
 
   const cluster = readCluster(r, r.object("cluster", raw.cluster), zones, stack, files);
@@ -465,6 +510,7 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
       DEFAULTS.istio.ingressServiceType,
     ),
     values: readIstioValues(r, i.values),
+    gatewayApiCrds: readGatewayApiCrds(r, i.gatewayApiCrds, files),
   };
 
   const b = r.object("bookinfo", raw.bookinfo);
@@ -508,7 +554,7 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
   }
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { stack, dataplaneMode, locality, zones, cluster, istio, bookinfo };
+  return { stack, dataplaneMode, locality, waypoint, mtls, zones, cluster, istio, bookinfo };
 }
 
 /** Reads this stack's configuration from Pulumi config and validates it. */
@@ -517,6 +563,8 @@ export function loadConfig(): StackConfig {
   const raw: RawConfig = {
     dataplaneMode: config.get("dataplaneMode"),
     locality: config.get("locality"),
+    waypoint: config.get("waypoint"),
+    mtls: config.get("mtls"),
     zones: config.getObject<unknown>("zones"),
     cluster: config.getObject<unknown>("cluster"),
     istio: config.getObject<unknown>("istio"),

@@ -20,10 +20,19 @@ export type DataplaneMode = "sidecar" | "ambient";
 /** The one locality intent; `stacks/modes.ts` renders it for the dataplane in force. */
 export type LocalityIntent = "strict" | "failover" | "off";
 export type ReviewsVersion = "v1" | "v2" | "v3";
+/**
+ * When ambient mode routes Bookinfo's services through a zonal waypoint: `auto` for `strict` (the only
+ * way ambient keeps traffic strictly in its zone), `always` with any intent, `never`.
+ */
+export type WaypointChoice = "auto" | "always" | "never";
+/** Mesh-wide mTLS: `permissive` accepts plaintext too (Istio's default), `strict` only mTLS. */
+export type MtlsMode = "permissive" | "strict";
 
 export const DATAPLANE_MODES: readonly DataplaneMode[] = ["sidecar", "ambient"];
 export const LOCALITY_INTENTS: readonly LocalityIntent[] = ["strict", "failover", "off"];
 export const REVIEWS_VERSIONS: readonly ReviewsVersion[] = ["v1", "v2", "v3"];
+export const WAYPOINT_CHOICES: readonly WaypointChoice[] = ["auto", "always", "never"];
+export const MTLS_MODES: readonly MtlsMode[] = ["permissive", "strict"];
 
 /** Whether a value read from a stack file or a stack's outputs names a mode. */
 export function isDataplaneMode(value: unknown): value is DataplaneMode {
@@ -42,6 +51,14 @@ export const REGION_LABEL = "topology.kubernetes.io/region";
 /** Pod-template annotation whose value is the mode: changing the mode restarts the pods that carry it. */
 export const MODE_ANNOTATION = "istio-locality.dev/dataplane-mode";
 
+/** The waypoint's name, and the label that sends a namespace's services through it. */
+export const WAYPOINT = {
+  name: "waypoint",
+  useLabel: "istio.io/use-waypoint",
+  /** The label Istio puts on every pod of the Deployment it generates for a Gateway. */
+  podLabel: "gateway.networking.k8s.io/gateway-name",
+} as const;
+
 /** Labels of every Bookinfo and client pod: the service, its version and the zone it is pinned to. */
 export const POD_LABELS = { app: "app", version: "version", zone: "zone" } as const;
 
@@ -57,6 +74,8 @@ export const BOOKINFO_PORT = 9080;
 export const DEFAULTS = {
   dataplaneMode: "sidecar" as DataplaneMode,
   locality: "strict" as LocalityIntent,
+  waypoint: "auto" as WaypointChoice,
+  mtls: "permissive" as MtlsMode,
   zones: ["zone-a", "zone-b", "zone-c"],
   cluster: {
     provider: "minikube" as const,
@@ -73,6 +92,9 @@ export const DEFAULTS = {
     hub: "docker.io/istio",
     ingressGateway: true,
     ingressServiceType: "NodePort" as const,
+    /** The Gateway API standard CRDs Istio 1.26 is built against, as their project releases them. */
+    gatewayApiCrds:
+      "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml",
   },
   bookinfo: {
     namespace: "bookinfo",
@@ -88,6 +110,11 @@ export interface StackOutputs {
   locality: LocalityIntent;
   /** How the program carries out the intent in this mode, in words. */
   localityMechanism: string;
+  /** The intent the data plane carries out now: `strict` in ambient only through the zonal waypoint. */
+  carriedIntent: LocalityIntent;
+  /** The zonal waypoint Bookinfo's services go through (`waypoint.<namespace>`), or `none`. */
+  waypoint: string;
+  mtls: MtlsMode;
   zones: string[];
   /** Node name → zone as the program labelled them (empty when the nodes came labelled). */
   nodeZones: Record<string, string>;
@@ -116,7 +143,9 @@ export type ToolOutputs = Pick<
   | "bookinfoNamespace"
   | "reviewsZones"
   | "clientImage"
->;
+> &
+  /** Absent on stacks deployed before waypoints; they carried `strict` in ambient as `failover`. */
+  Partial<Pick<StackOutputs, "carriedIntent">>;
 
 /** A stack's outputs lack what the tools need, or are not what this program exports. */
 export class StackOutputsError extends Error {
@@ -179,6 +208,11 @@ export function readToolOutputs(outputs: OutputMap, stackName: string): ToolOutp
       `a map of reviews version (${quoted(REVIEWS_VERSIONS)}) to zone`,
     ),
     clientImage: get("clientImage", isString, "an image name"),
+    ...(outputs.carriedIntent === undefined
+      ? {}
+      : {
+          carriedIntent: get("carriedIntent", oneOf(LOCALITY_INTENTS), `one of ${quoted(LOCALITY_INTENTS)}`),
+        }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { StackConfig, supportsTrafficDistribution } from "./config";
-import { DataplaneMode, LocalityIntent } from "./contract";
+import { DataplaneMode, LocalityIntent, WAYPOINT, WaypointChoice } from "./contract";
 
 /** Istio's Helm charts, by their published names. */
 export type IstioChart = "base" | "istiod" | "cni" | "ztunnel" | "gateway";
@@ -17,12 +17,31 @@ export interface LocalityPlan {
 }
 
 /**
- * The intent the dataplane really carries out: ztunnel knows only `PreferClose`, which fails over,
- * so `strict` works as `failover` in ambient mode.
+ * Whether Bookinfo's services go through a zonal waypoint: only in ambient mode (sidecars apply the
+ * DestinationRules themselves), for `strict` unless the user opts out, or with any intent on request.
  */
-export function effectiveIntent(mode: DataplaneMode, intent: LocalityIntent): LocalityIntent {
-  return mode === "ambient" && intent === "strict" ? "failover" : intent;
+export function usesWaypoint(mode: DataplaneMode, intent: LocalityIntent, waypoint: WaypointChoice): boolean {
+  if (mode !== "ambient") return false;
+  return waypoint === "always" || (waypoint === "auto" && intent === "strict");
 }
+
+/**
+ * The intent the dataplane really carries out: ztunnel knows only `PreferClose`, which fails over,
+ * so `strict` works as `failover` in ambient mode unless a zonal waypoint applies the DestinationRule.
+ */
+export function effectiveIntent(
+  mode: DataplaneMode,
+  intent: LocalityIntent,
+  waypoint: boolean,
+): LocalityIntent {
+  return mode === "ambient" && intent === "strict" && !waypoint ? "failover" : intent;
+}
+
+/** What `strict` through a zonal waypoint means, said at preview and in README. */
+export const WAYPOINT_STRICT_NOTE =
+  "locality `strict` in ambient mode goes through a zonal waypoint: each zone's waypoint replica sends " +
+  "only to its own zone, and ztunnel sends a zone's clients to their zone's replica while it is ready; " +
+  "while it is not, they fail over to another zone's replica, which keeps to that zone";
 
 /** The charts each mode installs, in install order. */
 export function istioCharts(mode: DataplaneMode, ingressGateway: boolean): IstioChart[] {
@@ -30,14 +49,21 @@ export function istioCharts(mode: DataplaneMode, ingressGateway: boolean): Istio
   return ["base", "istiod", ...dataplane, ...(ingressGateway ? (["gateway"] as IstioChart[]) : [])];
 }
 
-/** Namespace labels that enrol workloads: injection for sidecars, the dataplane label for ambient. */
-export function namespaceLabels(mode: DataplaneMode): {
+/**
+ * Namespace labels that enrol workloads: injection for sidecars, the dataplane label for ambient —
+ * with the waypoint label when the namespace's services go through the waypoint, which ztunnel
+ * honours only for ambient pods.
+ */
+export function namespaceLabels(
+  mode: DataplaneMode,
+  waypoint = false,
+): {
   injection: Record<string, string>;
   ambient: Record<string, string>;
 } {
-  return mode === "sidecar"
-    ? { injection: { "istio-injection": "enabled" }, ambient: {} }
-    : { injection: {}, ambient: { "istio.io/dataplane-mode": "ambient" } };
+  if (mode === "sidecar") return { injection: { "istio-injection": "enabled" }, ambient: {} };
+  const ambient = { "istio.io/dataplane-mode": "ambient" };
+  return { injection: {}, ambient: waypoint ? { ...ambient, [WAYPOINT.useLabel]: WAYPOINT.name } : ambient };
 }
 
 /**
@@ -50,6 +76,7 @@ export function localityPlan(
   intent: LocalityIntent,
   kubernetesVersion: string,
   zonesWithoutReviews: string[],
+  waypoint: boolean,
 ): LocalityPlan {
   const trafficDistribution =
     intent !== "off" && supportsTrafficDistribution(kubernetesVersion) ? ("PreferClose" as const) : undefined;
@@ -60,12 +87,12 @@ export function localityPlan(
         "clients there get errors from reviews, by design of strict locality",
     );
   }
+  const how = {
+    strict: "distribute 100 % to the own zone",
+    failover: "own zone first, then failover",
+    off: "disabled",
+  };
   if (mode === "sidecar") {
-    const how = {
-      strict: "distribute 100 % to the own zone",
-      failover: "own zone first, then failover",
-      off: "disabled",
-    };
     return {
       destinationRules: true,
       trafficDistribution,
@@ -73,11 +100,22 @@ export function localityPlan(
       warnings,
     };
   }
-  if (effectiveIntent(mode, intent) !== intent) {
+  if (waypoint) {
+    if (intent === "strict") warnings.push(WAYPOINT_STRICT_NOTE);
+    return {
+      destinationRules: true,
+      trafficDistribution,
+      mechanism:
+        `DestinationRule localityLbSetting (${how[intent]}) read by a zonal waypoint (a ready replica per zone), ` +
+        "which ztunnel reaches in the client's zone (PreferClose)",
+      warnings,
+    };
+  }
+  if (effectiveIntent(mode, intent, waypoint) !== intent) {
     warnings.push(
-      "locality `strict` in ambient mode behaves as `failover`: ztunnel only knows Service " +
+      "locality `strict` in ambient mode behaves as `failover` with `waypoint: never`: ztunnel only knows Service " +
         "`trafficDistribution: PreferClose`, which prefers the own zone and fails over to others; " +
-        "strict zone pinning in ambient needs a waypoint per zone with a DestinationRule",
+        "`waypoint: auto` (the default) keeps it strict through a zonal waypoint",
     );
   }
   return {

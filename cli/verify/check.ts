@@ -101,7 +101,7 @@ async function measureRound(
   const tallies = execs.flatMap((exec) =>
     run.vias.map((via) => tallyZone(exec.zone, via, exec.byVia.get(via) ?? [])),
   );
-  const intent = judgingIntent(outputs.dataplaneMode, outputs.locality).intent;
+  const intent = judgingIntent(outputs.dataplaneMode, outputs.locality, outputs.carriedIntent).intent;
   const round: VerifyRound = {
     label,
     tallies,
@@ -195,7 +195,7 @@ async function drill(deployed: DeployedStack, run: VerifyRun, zone: string): Pro
  */
 export async function runVerify(deployed: DeployedStack, run: VerifyRun): Promise<VerifyReport> {
   const { outputs } = deployed;
-  const intent = judgingIntent(outputs.dataplaneMode, outputs.locality);
+  const intent = judgingIntent(outputs.dataplaneMode, outputs.locality, outputs.carriedIntent);
   run.log(
     `Locality check: mode ${outputs.dataplaneMode}, locality ${outputs.locality}` +
       (outputs.localityMechanism ? ` (${outputs.localityMechanism})` : ""),

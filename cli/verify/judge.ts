@@ -5,21 +5,23 @@ import { HealthSnapshot, ZoneHealth } from "../shared/workloads";
 import { ZoneTally } from "./tally";
 
 /**
- * The intent the measurements are judged by. Ambient mode cannot pin traffic strictly (ztunnel knows only
- * `trafficDistribution: PreferClose`, which fails over; the program says so at preview), so `strict` there
- * is judged as `failover` rather than failing by design.
+ * The intent the measurements are judged by: the one the stack says its data plane carries out.
+ * Without a zonal waypoint ambient mode cannot pin traffic strictly (ztunnel knows only
+ * `trafficDistribution: PreferClose`, which fails over; the program says so at preview), so `strict`
+ * there is judged as `failover` rather than failing by design. A stack deployed before waypoints
+ * does not say; it carried no waypoint.
  */
 export function judgingIntent(
   mode: DataplaneMode,
   intent: LocalityIntent,
+  carried: LocalityIntent = effectiveIntent(mode, intent, false),
 ): { intent: LocalityIntent; note?: string } {
-  const carried = effectiveIntent(mode, intent);
   if (carried !== intent) {
     return {
       intent: carried,
       note:
-        "locality `strict` in ambient mode works as `failover` (ztunnel reads only trafficDistribution: PreferClose); " +
-        "judged as failover",
+        "locality `strict` in ambient mode without a waypoint works as `failover` (ztunnel reads only " +
+        "trafficDistribution: PreferClose); judged as failover",
     };
   }
   return { intent };

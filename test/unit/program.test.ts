@@ -3,7 +3,9 @@ import * as os from "os";
 import * as path from "path";
 import { ISTIO_CHART_INDEX, ProgramRun, runUnderMocks } from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
+import * as yaml from "js-yaml";
 import { ZONE_LABEL } from "../../stacks/contract";
+import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -319,29 +321,136 @@ describe("ambient mode", () => {
     expect(run.dependsOn("istio-cni", "istio-istiod")).toBe(true);
   });
 
-  it("labels the namespace ambient and removes injection, in the migration order", () => {
+  it("labels the namespace ambient, through the waypoint, and removes injection, in the migration order", () => {
     expect(run.get("bookinfo-ambient-label").inputs.metadata.labels).toEqual({
       "istio.io/dataplane-mode": "ambient",
+      "istio.io/use-waypoint": "waypoint",
     });
     expect(run.get("bookinfo-injection-label").inputs.metadata.labels).toEqual({});
     expect(run.dependsOn("bookinfo-ambient-label", "istio-ztunnel")).toBe(true);
     expect(run.dependsOn("bookinfo-ambient-label", "istio-gateway")).toBe(true);
+    expect(run.dependsOn("bookinfo-ambient-label", "bookinfo-waypoint-zones")).toBe(true);
     expect(run.dependsOn("bookinfo-injection-label", "bookinfo-ambient-label")).toBe(true);
     for (const deployment of run.byType(DEPLOYMENT)) {
       expect(run.dependsOn(deployment.name, "bookinfo-injection-label")).toBe(true);
     }
   });
 
-  it("uses trafficDistribution and no DestinationRule", () => {
-    expect(run.byType(CUSTOM("DestinationRule"))).toEqual([]);
+  it("keeps strict strict through a zonal waypoint: one replica per zone, spread, awaited ready in every zone", () => {
+    const gateway = run.get("bookinfo-waypoint-gateway").inputs;
+    expect(gateway).toMatchObject({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      metadata: { name: "waypoint", namespace: "bookinfo" },
+      spec: {
+        gatewayClassName: "istio-waypoint",
+        infrastructure: { parametersRef: { group: "", kind: "ConfigMap", name: "waypoint-zones" } },
+        listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
+      },
+    });
+    const deployment = yaml.load(run.get("bookinfo-waypoint-parameters").inputs.data.deployment) as any;
+    expect(deployment.spec).toMatchObject({
+      replicas: 3,
+      minReadySeconds: 10,
+      strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    });
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: ZONE_LABEL,
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": "waypoint" } },
+      },
+    ]);
+    const budget = run.get("bookinfo-waypoint-zones").inputs;
+    expect(budget.metadata.annotations).toEqual({
+      "pulumi.com/waitFor": "jsonpath={.status.currentHealthy}=3",
+    });
+    expect(budget.spec).toEqual({
+      minAvailable: 3,
+      selector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": "waypoint" } },
+    });
+    expect(run.dependsOn("bookinfo-waypoint-gateway", "istio-istiod")).toBe(true);
+    expect(run.dependsOn("bookinfo-waypoint-gateway", "bookinfo-waypoint-parameters")).toBe(true);
+    expect(run.outputs).toMatchObject({ carriedIntent: "strict", waypoint: "waypoint.bookinfo" });
+  });
+
+  it("installs the Gateway API CRDs, pinned, before istiod, and keeps them when the stack stops using them", () => {
+    expect(run.get("istio-gateway-api").inputs.files).toEqual([
+      "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml",
+    ]);
+    expect(run.dependsOn("istio-istiod", "istio-gateway-api")).toBe(true);
+    expect(run.dependsOn("istio-gateway-api", "cluster-zone-istio-locality-ambient")).toBe(true);
+  });
+
+  it("keeps the DestinationRules, which the waypoint applies, beside trafficDistribution", () => {
+    expect(names(run, CUSTOM("DestinationRule"))).toEqual(
+      ["details", "productpage", "ratings", "reviews"].map((service) => `locality-${service}-rule`),
+    );
     expect(run.get("locality-reviews-distribution").inputs.spec).toEqual({
       trafficDistribution: "PreferClose",
     });
+    expect(run.outputs.localityMechanism).toContain("read by a zonal waypoint");
+  });
+
+  it("says at preview what strict through the waypoint holds", () => {
+    expect(run.warnings).toEqual([WAYPOINT_STRICT_NOTE]);
+  });
+});
+
+describe("ambient mode without a waypoint (`waypoint: never`)", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runUnderMocks({ ...shippedStackConfig("ambient"), waypoint: "never" }, { stack: "ambient" });
+  });
+
+  it("uses trafficDistribution and no DestinationRule, Gateway API CRDs or waypoint", () => {
+    expect(run.byType(CUSTOM("DestinationRule"))).toEqual([]);
+    expect(run.resources.filter((r) => /waypoint|gateway-api/.test(r.name))).toEqual([]);
+    expect(run.get("bookinfo-ambient-label").inputs.metadata.labels).toEqual({
+      "istio.io/dataplane-mode": "ambient",
+    });
+    expect(run.outputs).toMatchObject({ carriedIntent: "failover", waypoint: "none" });
     expect(run.outputs.localityMechanism).toContain("trafficDistribution: PreferClose");
   });
 
   it("warns at preview that strict behaves as failover", () => {
     expect(run.warnings).toEqual([expect.stringContaining("`strict` in ambient mode behaves as `failover`")]);
+  });
+});
+
+describe("the waypoint and mTLS choices", () => {
+  it("a waypoint with any intent on request, none in sidecar mode", async () => {
+    const failover = await runUnderMocks({
+      dataplaneMode: "ambient",
+      locality: "failover",
+      waypoint: "always",
+    });
+    expect(failover.outputs).toMatchObject({ carriedIntent: "failover", waypoint: "waypoint.bookinfo" });
+    const sidecar = await runUnderMocks({ waypoint: "always" });
+    expect(sidecar.resources.filter((r) => /waypoint|gateway-api/.test(r.name))).toEqual([]);
+  });
+
+  it("Gateway API CRDs the cluster already has are left alone", async () => {
+    const run = await runUnderMocks({ dataplaneMode: "ambient", istio: { gatewayApiCrds: "installed" } });
+    expect(run.resources.filter((r) => r.name === "istio-gateway-api")).toEqual([]);
+    expect(run.outputs.waypoint).toBe("waypoint.bookinfo");
+  });
+
+  it("strict mTLS: one mesh-wide PeerAuthentication, judged by istiod; permissive: none", async () => {
+    const strict = await runUnderMocks({ mtls: "strict" });
+    expect(strict.get("istio-mtls").inputs).toMatchObject({
+      apiVersion: "security.istio.io/v1",
+      kind: "PeerAuthentication",
+      metadata: { name: "default", namespace: "istio-system" },
+      spec: { mtls: { mode: "STRICT" } },
+    });
+    expect(strict.dependsOn("istio-mtls", "istio-istiod")).toBe(true);
+    expect(strict.outputs.mtls).toBe("strict");
+    const permissive = await runUnderMocks({});
+    expect(permissive.byType("kubernetes:security.istio.io/v1:PeerAuthentication")).toEqual([]);
+    expect(strict.byType("kubernetes:security.istio.io/v1:PeerAuthentication")).toHaveLength(1);
+    expect(permissive.outputs.mtls).toBe("permissive");
   });
 });
 

@@ -1,0 +1,112 @@
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { WAYPOINT, ZONE_LABEL } from "../stacks/contract";
+import { ROLLOUT } from "./rollout";
+
+export interface WaypointArgs {
+  /** The namespace whose services go through the waypoint. */
+  namespace: string;
+  /** Zones, in order; the waypoint keeps one ready replica in each. */
+  zones: string[];
+  /**
+   * What the Gateway waits for: the Gateway API CRDs and istiod, whose controller creates the
+   * `istio-waypoint` GatewayClass and the Deployment behind the Gateway.
+   */
+  after: pulumi.Input<pulumi.Resource[]>;
+}
+
+/**
+ * The Deployment Istio generates for the waypoint, as a patch over its own template: one replica per
+ * zone, spread so that no zone gets a second before every zone has one, rolled like Bookinfo's
+ * Deployments so a zone never loses its ready replica.
+ */
+export function waypointDeploymentPatch(zones: string[]): Record<string, unknown> {
+  return {
+    spec: {
+      replicas: zones.length,
+      ...ROLLOUT,
+      template: {
+        spec: {
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: ZONE_LABEL,
+              whenUnsatisfiable: "DoNotSchedule",
+              labelSelector: { matchLabels: { [WAYPOINT.podLabel]: WAYPOINT.name } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The Gateway of class `istio-waypoint` for a namespace's services, customised by `parameters`. */
+export function waypointGatewaySpec(parameters: string): Record<string, unknown> {
+  return {
+    gatewayClassName: "istio-waypoint",
+    // Istio 1.26 reads the generated Deployment's customisation from this ConfigMap.
+    infrastructure: { parametersRef: { group: "", kind: "ConfigMap", name: parameters } },
+    listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
+  };
+}
+
+/**
+ * A waypoint with a ready replica in every zone. In ambient mode it is what applies a DestinationRule's
+ * `localityLbSetting` — from its own locality — and istiod marks its Service `PreferClose`, so
+ * ztunnel sends each zone's clients to their zone's replica. `ready` turns ready once every zone
+ * has one: a PodDisruptionBudget over the waypoint's pods, awaited until all of them are healthy,
+ * which also keeps a node drain from taking them all.
+ */
+export class Waypoint extends pulumi.ComponentResource {
+  /** Ready once the waypoint has a ready replica in every zone. */
+  readonly ready: pulumi.Resource;
+  /** `waypoint.<namespace>`, for the stack output. */
+  readonly name: string;
+
+  constructor(name: string, args: WaypointArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-locality:waypoint:Waypoint", name, {}, opts);
+    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
+    const child = { parent: this, deletedWith: opts?.deletedWith };
+    const parametersName = `${WAYPOINT.name}-zones`;
+
+    const parameters = new kubernetes.core.v1.ConfigMap(
+      `${name}-parameters`,
+      {
+        metadata: { name: parametersName, namespace: args.namespace },
+        data: { deployment: yaml.dump(waypointDeploymentPatch(args.zones)) },
+      },
+      child,
+    );
+    const gateway = new kubernetes.apiextensions.CustomResource(
+      `${name}-gateway`,
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "Gateway",
+        metadata: { name: WAYPOINT.name, namespace: args.namespace },
+        spec: waypointGatewaySpec(parametersName),
+      },
+      // Istio generates the Deployment from the ConfigMap it finds when the Gateway appears.
+      { ...child, dependsOn: pulumi.output(args.after).apply((after) => [...after, parameters]) },
+    );
+    this.ready = new kubernetes.policy.v1.PodDisruptionBudget(
+      `${name}-zones`,
+      {
+        metadata: {
+          name: parametersName,
+          namespace: args.namespace,
+          annotations: { "pulumi.com/waitFor": `jsonpath={.status.currentHealthy}=${args.zones.length}` },
+        },
+        spec: {
+          minAvailable: args.zones.length,
+          selector: { matchLabels: { [WAYPOINT.podLabel]: WAYPOINT.name } },
+        },
+      },
+      // The pods it counts are the Gateway's.
+      { ...child, dependsOn: [gateway] },
+    );
+    this.name = `${WAYPOINT.name}.${args.namespace}`;
+    this.registerOutputs({ name: this.name });
+  }
+}
