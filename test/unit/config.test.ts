@@ -205,6 +205,26 @@ describe("validation", () => {
       '`istio-locality:istio.values.gateway` is `[{"service":{}}]`; expected an object of Helm values for the `gateway` chart',
     ],
     [
+      "an unknown waypoint choice",
+      { waypoint: "on" },
+      "`istio-locality:waypoint` is `on`; expected one of `auto`, `always`, `never`",
+    ],
+    [
+      "an unknown mTLS mode",
+      { mtls: "STRICT" },
+      "`istio-locality:mtls` is `STRICT`; expected `permissive` or `strict`",
+    ],
+    [
+      "Gateway API CRDs from a file that does not exist",
+      { istio: { gatewayApiCrds: "/nowhere/standard-install.yaml" } },
+      "`istio-locality:istio.gatewayApiCrds` is `/nowhere/standard-install.yaml`; expected an http(s) URL, `installed`, or a readable file or glob of the Gateway API CRDs (/nowhere/standard-install.yaml: no such file)",
+    ],
+    [
+      "Gateway API CRDs from a glob in a folder that does not exist",
+      { istio: { gatewayApiCrds: "/nowhere/*.yaml" } },
+      "(/nowhere: no such folder)",
+    ],
+    [
       "an unknown ingress Service type",
       { istio: { ingressServiceType: "ExternalName" } },
       "`istio-locality:istio.ingressServiceType` is `ExternalName`; expected one of `NodePort`, `ClusterIP`, `LoadBalancer`",

@@ -54,6 +54,8 @@ describe("minikube's node → zone default", () => {
 const VALID: Record<string, unknown> = {
   dataplaneMode: "ambient",
   locality: "failover",
+  waypoint: "always",
+  mtls: "strict",
   zones: ["zone-a", "zone-b"],
   "cluster.nodes": 3,
   "cluster.cpus": 4,
@@ -67,6 +69,7 @@ const VALID: Record<string, unknown> = {
   "istio.hub": "docker.io/istio",
   "istio.ingressGateway": true,
   "istio.ingressServiceType": "ClusterIP",
+  "istio.gatewayApiCrds": "https://mirror.example/gateway-api/v1.3.0/standard-install.yaml",
   "bookinfo.namespace": "shop",
   "bookinfo.imageTag": "1.20.2",
   "bookinfo.replicasPerZone": 2,
@@ -79,6 +82,8 @@ const CORRUPTIONS: unknown[] = ["", -1, 1e9, [""], { nested: true }, "Not A Labe
 const CHOICES: Record<string, readonly unknown[]> = {
   dataplaneMode: ["sidecar", "ambient"],
   locality: ["strict", "failover", "off"],
+  waypoint: ["auto", "always", "never"],
+  mtls: ["permissive", "strict"],
   "cluster.driver": ["podman", "docker"],
   "cluster.containerRuntime": ["cri-o", "containerd", "docker"],
   "istio.ingressServiceType": ["NodePort", "ClusterIP", "LoadBalancer"],
