@@ -1,7 +1,14 @@
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { ConfigError, configProblem, FileCheck, readableFile, StackConfig } from "./config";
-import { istioCharts } from "./modes";
+import {
+  ConfigError,
+  configProblem,
+  FileCheck,
+  GATEWAY_API_INSTALLED,
+  readableFile,
+  StackConfig,
+} from "./config";
+import { istioCharts, usesWaypoint } from "./modes";
 
 /**
  * What is wrong with `istio.chartDirectory` for the charts this run installs: each must be a folder
@@ -92,8 +99,45 @@ export async function chartRepositoryProblems(
       ];
 }
 
-/** Throws a {@link ConfigError} when the chart source cannot serve this run's charts. */
+/** The Gateway API release Istio 1.26 is built against; its CRDs carry it as their bundle version. */
+export const GATEWAY_API_VERSION = "v1.3.0";
+
+/**
+ * What is wrong with `istio.gatewayApiCrds` for this run: when a waypoint is used and the CRDs come
+ * from a URL, it must answer with the pinned release's CRDs. Local files are judged with the rest of
+ * the configuration; `installed` is the cluster's business.
+ */
+export async function gatewayApiProblems(
+  config: StackConfig,
+  read: FetchText = fetchText,
+): Promise<string[]> {
+  const source = config.istio.gatewayApiCrds;
+  if (!usesWaypoint(config.dataplaneMode, config.locality, config.waypoint)) return [];
+  if (source === GATEWAY_API_INSTALLED || !/^https?:\/\//.test(source)) return [];
+  let why: string;
+  try {
+    const text = await read(source, CHART_INDEX_TIMEOUT_MS);
+    if (text.includes(`gateway.networking.k8s.io/bundle-version: ${GATEWAY_API_VERSION}`)) return [];
+    why = `it holds no CRD of bundle version ${GATEWAY_API_VERSION}`;
+  } catch (error) {
+    why = reasonOf(error);
+  }
+  return [
+    configProblem(
+      "istio.gatewayApiCrds",
+      source,
+      `the Gateway API ${GATEWAY_API_VERSION} standard CRDs, readable from this machine (${why}); ` +
+        `where they are out of reach, set it to a local file or glob of them, or to \`${GATEWAY_API_INSTALLED}\``,
+    ),
+  ];
+}
+
+/** Throws a {@link ConfigError} when the chart source (or the Gateway API CRDs) cannot serve this run. */
 export async function checkChartSource(config: StackConfig, read: FetchText = fetchText): Promise<void> {
-  const problems = [...chartDirectoryProblems(config), ...(await chartRepositoryProblems(config, read))];
+  const problems = [
+    ...chartDirectoryProblems(config),
+    ...(await chartRepositoryProblems(config, read)),
+    ...(await gatewayApiProblems(config, read)),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
 }

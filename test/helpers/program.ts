@@ -11,6 +11,14 @@ export const ISTIO_CHART_INDEX = `entries:\n${["base", "istiod", "cni", "ztunnel
   .map((chart) => `  ${chart}:\n    - version: ${DEFAULTS.istio.version}\n`)
   .join("")}`;
 
+/** The Gateway API CRDs' release file as the runs see it: one CRD of the pinned bundle version. */
+export const GATEWAY_API_CRDS =
+  "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    gateway.networking.k8s.io/bundle-version: v1.3.0\n  name: gateways.gateway.networking.k8s.io\n";
+
+/** What the runs read from the web: the chart index, and the Gateway API CRDs. */
+export const recordedWeb: FetchText = (url) =>
+  Promise.resolve(url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX : GATEWAY_API_CRDS);
+
 /** One resource the program registered, with what the engine would have seen. */
 export interface Registered {
   type: string;
@@ -114,7 +122,7 @@ export async function runUnderMocks(
     ),
   );
 
-  const program = await declareStack(options.chartIndex ?? (() => Promise.resolve(ISTIO_CHART_INDEX)));
+  const program = await declareStack(options.chartIndex ?? recordedWeb);
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;

@@ -738,6 +738,27 @@ describe("invalid configuration", () => {
     expect(urls).toEqual(["https://istio-release.storage.googleapis.com/charts/index.yaml"]);
   });
 
+  it("Gateway API CRDs out of reach fail before any resource is declared, when a waypoint needs them", async () => {
+    const noCrds = (url: string) =>
+      url.endsWith("/index.yaml")
+        ? Promise.resolve(ISTIO_CHART_INDEX)
+        : Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ENOTFOUND" } }));
+    await expect(runUnderMocks({ dataplaneMode: "ambient" }, { chartIndex: noCrds })).rejects.toThrow(
+      "`istio-locality:istio.gatewayApiCrds` is `https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml`; " +
+        "expected the Gateway API v1.3.0 standard CRDs, readable from this machine (fetch failed (ENOTFOUND)); " +
+        "where they are out of reach, set it to a local file or glob of them, or to `installed`",
+    );
+    const other = (url: string) =>
+      Promise.resolve(url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX : "bundle-version: v1.2.1");
+    await expect(runUnderMocks({ dataplaneMode: "ambient" }, { chartIndex: other })).rejects.toThrow(
+      "(it holds no CRD of bundle version v1.3.0)",
+    );
+    // Without a waypoint nothing reads them.
+    await expect(
+      runUnderMocks({ dataplaneMode: "ambient", waypoint: "never" }, { chartIndex: noCrds }),
+    ).resolves.toBeDefined();
+  });
+
   it("fails with the program's own message", async () => {
     await expect(runUnderMocks({ dataplaneMode: "ambiant" })).rejects.toThrow(
       "`istio-locality:dataplaneMode` is `ambiant`; expected `sidecar` or `ambient`",
