@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import deepmerge from "deepmerge";
 import { IstioConfig } from "../stacks/config";
 import { DataplaneMode, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
+import { Manifest } from "../stacks/charts";
 import { IstioChart, istioCharts } from "../stacks/modes";
 
 /**
@@ -52,10 +53,10 @@ export interface IstioArgs extends Pick<
   /** Resources everything of Istio waits for: proxies read their node's zone label when they connect. */
   after: pulumi.Resource[];
   /**
-   * The Gateway API CRDs to install before istiod (a URL, file or glob), when a waypoint is used and
-   * the cluster lacks them; istiod's Gateway controllers start only where the CRDs exist.
+   * The Gateway API CRDs to install before istiod, when a waypoint is used and the cluster lacks
+   * them; istiod's Gateway controllers start only where the CRDs exist.
    */
-  gatewayApiCrds?: string;
+  gatewayApiCrds: Manifest[];
   /** Mesh-wide mTLS; `strict` is a PeerAuthentication in the root namespace. */
   mtls: MtlsMode;
 }
@@ -166,16 +167,15 @@ export class Istio extends pulumi.ComponentResource {
 
     // CRDs and cluster roles come first; every other chart relies on them.
     this.crds = release("base", ISTIO_NAMESPACE, [systemNamespace]);
-    this.gatewayApi = args.gatewayApiCrds
-      ? [
-          new kubernetes.yaml.v2.ConfigGroup(
-            `${name}-gateway-api`,
-            { files: [args.gatewayApiCrds] },
-            // Other users' Gateway API resources live on them: a stack that stops using a waypoint keeps them.
-            { ...child, dependsOn: args.after, retainOnDelete: true },
-          ),
-        ]
-      : [];
+    this.gatewayApi = args.gatewayApiCrds.map(
+      (crd) =>
+        new kubernetes.apiextensions.v1.CustomResourceDefinition(
+          `${name}-gateway-api-${crd.metadata?.name}`,
+          crd as kubernetes.apiextensions.v1.CustomResourceDefinitionArgs,
+          // Other users' Gateway API resources live on them: a stack that stops using a waypoint keeps them.
+          { ...child, dependsOn: args.after, retainOnDelete: true },
+        ),
+    );
     // istiod serves the webhook and the CA everything else needs; on the way out of ambient it waits.
     this.istiod = release(
       "istiod",

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkChartSource, FetchText, fetchText } from "../stacks/charts";
-import { GATEWAY_API_INSTALLED, loadConfig, StackConfig } from "../stacks/config";
+import { FetchText, fetchText, Manifest, readInstallSources } from "../stacks/charts";
+import { loadConfig, StackConfig } from "../stacks/config";
 import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
 import { previousDataplaneMode } from "../stacks/history";
 import {
@@ -24,6 +24,8 @@ export type DeclaredOutputs = { [K in keyof StackOutputs]: pulumi.Input<StackOut
 export interface LabArgs {
   /** The validated configuration of the stack. */
   config: StackConfig;
+  /** The Gateway API CRDs to install (read by {@link readInstallSources}); none unless a waypoint needs them. */
+  gatewayApiCrds: Manifest[];
   /** The mode of the stack's previous run (undefined on a new stack); it tells a switch from an install. */
   previousMode: pulumi.Input<DataplaneMode | undefined>;
 }
@@ -80,10 +82,7 @@ export class Lab extends pulumi.ComponentResource {
         chartSource: chartSource(config.istio),
         cniPlatform: cniPlatform(config),
         mtls: config.mtls,
-        gatewayApiCrds:
-          waypoint && config.istio.gatewayApiCrds !== GATEWAY_API_INSTALLED
-            ? config.istio.gatewayApiCrds
-            : undefined,
+        gatewayApiCrds: args.gatewayApiCrds,
         after: cluster.zoneLabels,
         istiodAfter: order.apply((o): Promise<pulumi.Resource[]> =>
           o.istiodAfterWorkloads ? enrolment.resources : Promise.resolve([]),
@@ -158,12 +157,12 @@ export class Lab extends pulumi.ComponentResource {
 
 /**
  * Validates this stack's configuration (against its chart source, and the live nodes where they
- * came labelled), then declares the lab and returns the stack outputs. `readChartIndex` reads the
- * chart repository's index (tests pass a recorded one).
+ * came labelled), then declares the lab and returns the stack outputs. `readWeb` reads the chart
+ * repository's index and the Gateway API CRDs' release (tests pass recorded ones).
  */
-export async function declareStack(readChartIndex: FetchText = fetchText): Promise<DeclaredOutputs> {
+export async function declareStack(readWeb: FetchText = fetchText): Promise<DeclaredOutputs> {
   const config = loadConfig();
-  await checkChartSource(config, readChartIndex);
+  const gatewayApiCrds = await readInstallSources(config, readWeb);
   await checkNodeLocality(config);
-  return new Lab("lab", { config, previousMode: previousDataplaneMode() }).outputs;
+  return new Lab("lab", { config, gatewayApiCrds, previousMode: previousDataplaneMode() }).outputs;
 }

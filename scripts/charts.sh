@@ -4,6 +4,7 @@
 #
 #   scripts/charts.sh        fetch (cached); the last line is the Istio charts directory
 #   scripts/charts.sh path   print the Istio charts directory without fetching
+#   scripts/charts.sh gateway-api   print the Gateway API CRDs folder without fetching
 #
 # Layout, under ${ISTIO_LOCALITY_CACHE:-~/.cache/istio-locality}/charts:
 #   istio-<version>/{base,istiod,cni,ztunnel,gateway}   (printed; folder names = published chart names,
@@ -128,6 +129,10 @@ replace_dir() {
 main() {
   case "${1:-}" in
     path) ;;
+    gateway-api)
+      echo "$GATEWAY_API_DIR"
+      return
+      ;;
     "")
       command -v go >/dev/null || die "go is not on PATH"
       mkdir -p "$CHARTS_DIR"
@@ -138,7 +143,7 @@ main() {
       fetch_istio
       ;;
     *)
-      echo "usage: $self [path]" >&2
+      echo "usage: $self [path|gateway-api]" >&2
       exit 2
       ;;
   esac

@@ -43,6 +43,8 @@ if [ ! -f "$charts/base/Chart.yaml" ]; then
   bash "$here/charts.sh" >/dev/null
 fi
 export ISTIO_LOCALITY_CHARTS="$charts"
+ISTIO_LOCALITY_GATEWAY_API=$(bash "$here/charts.sh" gateway-api)
+export ISTIO_LOCALITY_GATEWAY_API
 
 if [ "$tier" = "lab" ]; then
   ensure "the lab cluster (Kubernetes control plane, etcd, kwok)" lab.sh

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import {
@@ -102,42 +103,87 @@ export async function chartRepositoryProblems(
 /** The Gateway API release Istio 1.26 is built against; its CRDs carry it as their bundle version. */
 export const GATEWAY_API_VERSION = "v1.3.0";
 
+/** A Kubernetes object as the YAML of a manifest gives it. */
+export type Manifest = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; annotations?: Record<string, string> };
+};
+
+/** The text of a local source: a file, or every `.yaml` file of a folder in name order. */
+function readLocal(source: string): string {
+  if (!fs.statSync(source).isDirectory()) return fs.readFileSync(source, "utf8");
+  return fs
+    .readdirSync(source)
+    .filter((file) => file.endsWith(".yaml"))
+    .sort()
+    .map((file) => fs.readFileSync(path.join(source, file), "utf8"))
+    .join("\n---\n");
+}
+
 /**
- * What is wrong with `istio.gatewayApiCrds` for this run: when a waypoint is used and the CRDs come
- * from a URL, it must answer with the pinned release's CRDs. Local files are judged with the rest of
- * the configuration; `installed` is the cluster's business.
+ * The Gateway API CRDs this run installs, read before any resource is declared: none unless a
+ * waypoint is used and the cluster lacks them; otherwise every CustomResourceDefinition of the source
+ * (the release's URL, a file or a folder), each of the pinned bundle version. A source that cannot
+ * be read, or holds other CRDs, is a configuration error naming the way out.
  */
-export async function gatewayApiProblems(
+export async function gatewayApiCrds(
   config: StackConfig,
   read: FetchText = fetchText,
-): Promise<string[]> {
+): Promise<{ crds: Manifest[]; problems: string[] }> {
   const source = config.istio.gatewayApiCrds;
-  if (!usesWaypoint(config.dataplaneMode, config.locality, config.waypoint)) return [];
-  if (source === GATEWAY_API_INSTALLED || !/^https?:\/\//.test(source)) return [];
+  if (
+    !usesWaypoint(config.dataplaneMode, config.locality, config.waypoint) ||
+    source === GATEWAY_API_INSTALLED
+  ) {
+    return { crds: [], problems: [] };
+  }
   let why: string;
   try {
-    const text = await read(source, CHART_INDEX_TIMEOUT_MS);
-    if (text.includes(`gateway.networking.k8s.io/bundle-version: ${GATEWAY_API_VERSION}`)) return [];
-    why = `it holds no CRD of bundle version ${GATEWAY_API_VERSION}`;
+    const text = /^https?:\/\//.test(source) ? await read(source, CHART_INDEX_TIMEOUT_MS) : readLocal(source);
+    const crds = (yaml.loadAll(text) as (Manifest | null)[]).filter(
+      (doc): doc is Manifest => doc?.kind === "CustomResourceDefinition",
+    );
+    const versions = new Set(crds.map((crd) => crd.metadata?.annotations?.[GATEWAY_API_BUNDLE_ANNOTATION]));
+    if (crds.length > 0 && versions.size === 1 && versions.has(GATEWAY_API_VERSION))
+      return { crds, problems: [] };
+    why =
+      crds.length === 0
+        ? "it holds no CustomResourceDefinition"
+        : `its CRDs are of bundle version ${[...versions].map(String).join(", ")}, not ${GATEWAY_API_VERSION}`;
   } catch (error) {
     why = reasonOf(error);
   }
-  return [
-    configProblem(
-      "istio.gatewayApiCrds",
-      source,
-      `the Gateway API ${GATEWAY_API_VERSION} standard CRDs, readable from this machine (${why}); ` +
-        `where they are out of reach, set it to a local file or glob of them, or to \`${GATEWAY_API_INSTALLED}\``,
-    ),
-  ];
+  return {
+    crds: [],
+    problems: [
+      configProblem(
+        "istio.gatewayApiCrds",
+        source,
+        `the Gateway API ${GATEWAY_API_VERSION} standard CRDs, readable from this machine (${why}); ` +
+          `where they are out of reach, set it to a local file or folder of them, or to \`${GATEWAY_API_INSTALLED}\``,
+      ),
+    ],
+  };
 }
 
-/** Throws a {@link ConfigError} when the chart source (or the Gateway API CRDs) cannot serve this run. */
-export async function checkChartSource(config: StackConfig, read: FetchText = fetchText): Promise<void> {
+/** The annotation every Gateway API CRD carries with its release. */
+export const GATEWAY_API_BUNDLE_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
+
+/**
+ * Reads what the run installs from outside the program — Istio's charts, the Gateway API CRDs — and
+ * returns the CRDs; throws a {@link ConfigError} when a source cannot serve this run.
+ */
+export async function readInstallSources(
+  config: StackConfig,
+  read: FetchText = fetchText,
+): Promise<Manifest[]> {
+  const gatewayApi = await gatewayApiCrds(config, read);
   const problems = [
     ...chartDirectoryProblems(config),
     ...(await chartRepositoryProblems(config, read)),
-    ...(await gatewayApiProblems(config, read)),
+    ...gatewayApi.problems,
   ];
   if (problems.length > 0) throw new ConfigError(problems);
+  return gatewayApi.crds;
 }

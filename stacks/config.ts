@@ -349,19 +349,18 @@ function readIstioValues(r: Reader, value: unknown): IstioValues {
 export const GATEWAY_API_INSTALLED = "installed";
 
 /**
- * The Gateway API CRDs' source: a URL is read when the CRDs are installed; a local file must be
- * readable now, and a glob's folder must exist (the Kubernetes provider expands it).
+ * The Gateway API CRDs' source: a URL is read before any resource is declared; a local file, or a
+ * folder of `.yaml` files, must be readable now.
  */
 function readGatewayApiCrds(r: Reader, value: unknown, files: FileCheck): string {
   const source = r.string("istio.gatewayApiCrds", value, DEFAULTS.istio.gatewayApiCrds);
   if (source === GATEWAY_API_INSTALLED || /^https?:\/\//.test(source)) return source;
-  const glob = /[*?[]/.test(source);
-  const why = glob ? folderProblem(path.dirname(source)) : files(source);
+  const why = folderProblem(source) === undefined ? undefined : files(source);
   if (why) {
     r.problem(
       "istio.gatewayApiCrds",
       source,
-      `an http(s) URL, \`${GATEWAY_API_INSTALLED}\`, or a readable file or glob of the Gateway API CRDs (${path.resolve(glob ? path.dirname(source) : source)}: ${why})`,
+      `an http(s) URL, \`${GATEWAY_API_INSTALLED}\`, or a readable file or folder of the Gateway API CRDs (${path.resolve(source)}: ${why})`,
     );
   }
   return source;

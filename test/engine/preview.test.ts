@@ -4,6 +4,7 @@ import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { previewSwitch } from "../../cli/preview-switch/preview";
 import { summarisePlan } from "../../cli/preview-switch/plan";
+import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
 import { PROJECT_DIR, shippedStackConfig } from "../helpers/stacks";
 import { configPaths, createTestStack, inlineProgram } from "../helpers/workspace";
 
@@ -11,6 +12,7 @@ jest.setTimeout(15 * 60 * 1000);
 
 const ZONES = ["zone-a", "zone-b", "zone-c"];
 const charts = process.env.ISTIO_LOCALITY_CHARTS;
+const gatewayApi = process.env.ISTIO_LOCALITY_GATEWAY_API;
 
 /**
  * What this machine cannot reach, swapped for what it can, all else as shipped: Istio's Helm
@@ -40,9 +42,12 @@ function offline(config: Record<string, unknown>, stack: string): Record<string,
       kubeconfig,
       nodeZones: { [profile]: "zone-a", [`${profile}-m02`]: "zone-b", [`${profile}-m03`]: "zone-c" },
     },
-    istio: { chartDirectory: charts },
+    istio: { chartDirectory: charts, gatewayApiCrds: gatewayApi },
   };
 }
+
+/** The Gateway API v1.3.0 standard CRDs, by plural. */
+const GATEWAY_API_CRDS = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"];
 
 /** Every resource a fresh stack of a mode declares, as `type name`. */
 function expectedResources(mode: "sidecar" | "ambient", stack: string): string[] {
@@ -83,8 +88,20 @@ function expectedResources(mode: "sidecar" | "ambient", stack: string): string[]
     k8s("networking.istio.io/v1:VirtualService", "bookinfo-routes"),
     "istio-locality:locality:Locality locality",
     ...services.map((service) => k8s("core/v1:ServicePatch", `locality-${service}-distribution`)),
-    ...(mode === "sidecar"
-      ? services.map((service) => k8s("networking.istio.io/v1:DestinationRule", `locality-${service}-rule`))
+    ...services.map((service) => k8s("networking.istio.io/v1:DestinationRule", `locality-${service}-rule`)),
+    ...(mode === "ambient"
+      ? [
+          ...GATEWAY_API_CRDS.map((crd) =>
+            k8s(
+              "apiextensions.k8s.io/v1:CustomResourceDefinition",
+              `istio-gateway-api-${crd}.gateway.networking.k8s.io`,
+            ),
+          ),
+          "istio-locality:waypoint:Waypoint bookinfo-waypoint",
+          k8s("core/v1:ConfigMap", "bookinfo-waypoint-parameters"),
+          k8s("gateway.networking.k8s.io/v1:Gateway", "bookinfo-waypoint-gateway"),
+          k8s("policy/v1:PodDisruptionBudget", "bookinfo-waypoint-zones"),
+        ]
       : []),
   ].sort();
 }
@@ -150,12 +167,16 @@ describe("preview-switch", () => {
       });
       expect([plan.from, plan.to]).toEqual(["sidecar", "ambient"]);
       const names = plan.steps.map((step) => step.name);
-      expect(names).toEqual(expect.arrayContaining(["istio-cni", "istio-ztunnel"]));
-      expect(names).not.toContain("locality-reviews-rule");
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "istio-cni",
+          "istio-ztunnel",
+          "bookinfo-waypoint-gateway",
+          "locality-reviews-rule",
+        ]),
+      );
       expect(plan.replacements).toEqual([]);
-      expect(plan.warnings).toEqual([
-        expect.stringContaining("`strict` in ambient mode behaves as `failover`"),
-      ]);
+      expect(plan.warnings).toEqual([WAYPOINT_STRICT_NOTE]);
       expect(fs.readFileSync(stackFile, "utf8")).toBe(before);
     } finally {
       await test.remove();

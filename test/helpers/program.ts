@@ -11,9 +11,21 @@ export const ISTIO_CHART_INDEX = `entries:\n${["base", "istiod", "cni", "ztunnel
   .map((chart) => `  ${chart}:\n    - version: ${DEFAULTS.istio.version}\n`)
   .join("")}`;
 
-/** The Gateway API CRDs' release file as the runs see it: one CRD of the pinned bundle version. */
-export const GATEWAY_API_CRDS =
-  "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    gateway.networking.k8s.io/bundle-version: v1.3.0\n  name: gateways.gateway.networking.k8s.io\n";
+/** The Gateway API CRDs' release file as the runs see it: two CRDs of the pinned bundle version. */
+export const GATEWAY_API_CRDS = ["gatewayclasses", "gateways"]
+  .map((plural) =>
+    [
+      "apiVersion: apiextensions.k8s.io/v1",
+      "kind: CustomResourceDefinition",
+      "metadata:",
+      "  annotations:",
+      "    gateway.networking.k8s.io/bundle-version: v1.3.0",
+      `  name: ${plural}.gateway.networking.k8s.io`,
+      "spec:",
+      "  group: gateway.networking.k8s.io",
+    ].join("\n"),
+  )
+  .join("\n---\n");
 
 /** What the runs read from the web: the chart index, and the Gateway API CRDs. */
 export const recordedWeb: FetchText = (url) =>
@@ -31,6 +43,8 @@ export interface Registered {
   dependencies: string[];
   /** URN of the resource whose deletion skips this one's (`deletedWith`); empty when none. */
   deletedWith: string;
+  /** Whether deleting it from the stack leaves it in the cluster. */
+  retainOnDelete: boolean;
 }
 
 /** What a mocked run of the program declared. */
@@ -64,6 +78,7 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
     provider: req.getProvider(),
     dependencies: req.getDependenciesList(),
     deletedWith: req.getDeletedwith(),
+    retainOnDelete: req.getRetainondelete(),
   });
   return registerResource.call(this, req, callback);
 };
@@ -101,6 +116,7 @@ export async function runUnderMocks(
             provider: "",
             dependencies: [],
             deletedWith: "",
+            retainOnDelete: false,
           });
         return { id: `${args.name}-id`, state: computedState(args, options.previousMode) };
       },

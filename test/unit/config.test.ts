@@ -217,12 +217,7 @@ describe("validation", () => {
     [
       "Gateway API CRDs from a file that does not exist",
       { istio: { gatewayApiCrds: "/nowhere/standard-install.yaml" } },
-      "`istio-locality:istio.gatewayApiCrds` is `/nowhere/standard-install.yaml`; expected an http(s) URL, `installed`, or a readable file or glob of the Gateway API CRDs (/nowhere/standard-install.yaml: no such file)",
-    ],
-    [
-      "Gateway API CRDs from a glob in a folder that does not exist",
-      { istio: { gatewayApiCrds: "/nowhere/*.yaml" } },
-      "(/nowhere: no such folder)",
+      "`istio-locality:istio.gatewayApiCrds` is `/nowhere/standard-install.yaml`; expected an http(s) URL, `installed`, or a readable file or folder of the Gateway API CRDs (/nowhere/standard-install.yaml: no such file)",
     ],
     [
       "an unknown ingress Service type",

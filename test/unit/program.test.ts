@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ISTIO_CHART_INDEX, ProgramRun, runUnderMocks } from "../helpers/program";
+import { GATEWAY_API_CRDS, ISTIO_CHART_INDEX, ProgramRun, runUnderMocks } from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
 import * as yaml from "js-yaml";
 import { ZONE_LABEL } from "../../stacks/contract";
@@ -376,11 +376,19 @@ describe("ambient mode", () => {
   });
 
   it("installs the Gateway API CRDs, pinned, before istiod, and keeps them when the stack stops using them", () => {
-    expect(run.get("istio-gateway-api").inputs.files).toEqual([
-      "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml",
+    const crds = run.byType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition");
+    expect(crds.map((crd) => crd.inputs.metadata.name)).toEqual([
+      "gatewayclasses.gateway.networking.k8s.io",
+      "gateways.gateway.networking.k8s.io",
     ]);
-    expect(run.dependsOn("istio-istiod", "istio-gateway-api")).toBe(true);
-    expect(run.dependsOn("istio-gateway-api", "cluster-zone-istio-locality-ambient")).toBe(true);
+    for (const crd of crds) {
+      expect(crd.inputs.metadata.annotations).toEqual({
+        "gateway.networking.k8s.io/bundle-version": "v1.3.0",
+      });
+      expect(run.dependsOn("istio-istiod", crd.name)).toBe(true);
+      expect(run.dependsOn(crd.name, "cluster-zone-istio-locality-ambient")).toBe(true);
+      expect(crd.retainOnDelete).toBe(true);
+    }
   });
 
   it("keeps the DestinationRules, which the waypoint applies, beside trafficDistribution", () => {
@@ -433,7 +441,7 @@ describe("the waypoint and mTLS choices", () => {
 
   it("Gateway API CRDs the cluster already has are left alone", async () => {
     const run = await runUnderMocks({ dataplaneMode: "ambient", istio: { gatewayApiCrds: "installed" } });
-    expect(run.resources.filter((r) => r.name === "istio-gateway-api")).toEqual([]);
+    expect(run.resources.filter((r) => r.name.startsWith("istio-gateway-api"))).toEqual([]);
     expect(run.outputs.waypoint).toBe("waypoint.bookinfo");
   });
 
@@ -746,13 +754,19 @@ describe("invalid configuration", () => {
     await expect(runUnderMocks({ dataplaneMode: "ambient" }, { chartIndex: noCrds })).rejects.toThrow(
       "`istio-locality:istio.gatewayApiCrds` is `https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml`; " +
         "expected the Gateway API v1.3.0 standard CRDs, readable from this machine (fetch failed (ENOTFOUND)); " +
-        "where they are out of reach, set it to a local file or glob of them, or to `installed`",
+        "where they are out of reach, set it to a local file or folder of them, or to `installed`",
     );
     const other = (url: string) =>
-      Promise.resolve(url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX : "bundle-version: v1.2.1");
+      Promise.resolve(
+        url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX : GATEWAY_API_CRDS.replace(/v1\.3\.0/g, "v1.2.1"),
+      );
     await expect(runUnderMocks({ dataplaneMode: "ambient" }, { chartIndex: other })).rejects.toThrow(
-      "(it holds no CRD of bundle version v1.3.0)",
+      "(its CRDs are of bundle version v1.2.1, not v1.3.0)",
     );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-api-"));
+    fs.writeFileSync(path.join(dir, "gateways.yaml"), GATEWAY_API_CRDS);
+    const fromFolder = await runUnderMocks({ dataplaneMode: "ambient", istio: { gatewayApiCrds: dir } });
+    expect(fromFolder.byType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")).toHaveLength(2);
     // Without a waypoint nothing reads them.
     await expect(
       runUnderMocks({ dataplaneMode: "ambient", waypoint: "never" }, { chartIndex: noCrds }),
