@@ -33,7 +33,7 @@ export interface BookinfoArgs extends BookinfoConfig {
   /** What must run before Istio can judge the Gateway and VirtualService (see `LocalityArgs.validation`). */
   validation: pulumi.Input<pulumi.Resource[]>;
   /** What waits for what in this run (see `stacks/switch-order.ts`). */
-  order: pulumi.Input<SwitchOrder>;
+  order: SwitchOrder;
   /**
    * In ambient mode, a zonal waypoint for the namespace's services, and what it waits for (the
    * Gateway API CRDs and istiod); the namespace joins ambient only once it is ready in every zone.
@@ -200,7 +200,8 @@ export class Bookinfo extends pulumi.ComponentResource {
     const child = { parent: this, deletedWith: opts?.deletedWith };
     const ns = args.namespace;
     const labels = namespaceLabels(args.mode, args.waypoint !== undefined);
-    const order = pulumi.output(args.order);
+    const specs = workloadSpecs(args);
+    const order = args.order;
 
     const namespace = new kubernetes.core.v1.Namespace(
       `${name}-namespace`,
@@ -229,12 +230,16 @@ export class Bookinfo extends pulumi.ComponentResource {
           )
         : undefined;
       this.waypoint = waypoint?.name ?? "none";
-      // ztunnel must be ready on every node before a namespace asks it to capture pods, and the
-      // waypoint its services go through ready in every zone.
+      const restarts = order.restartSidecarsForHbone
+        ? this.restartForHbone(name, ns, specs, args.meshReady, child)
+        : [];
+      // ztunnel must be ready on every node before a namespace asks it to capture pods, the waypoint
+      // its services go through ready in every zone, and the sidecars able to take HBONE.
       ambientLabel = labelPatch("ambient", labels.ambient, [
         namespace,
         ...args.meshReady,
         ...(waypoint ? [waypoint.ready] : []),
+        ...restarts,
       ]);
       // While both labels are on, sidecars keep precedence; injection goes only once ambient is confirmed.
       injectionLabel = labelPatch("injection", labels.injection, [ambientLabel]);
@@ -243,14 +248,11 @@ export class Bookinfo extends pulumi.ComponentResource {
       injectionLabel = labelPatch(
         "injection",
         labels.injection,
-        order.apply((o): pulumi.Resource[] =>
-          o.injectionAfterMesh ? [namespace, ...args.meshReady] : [namespace],
-        ),
+        order.injectionAfterMesh ? [namespace, ...args.meshReady] : [namespace],
       );
     }
 
     const serviceAccounts = new Map<string, kubernetes.core.v1.ServiceAccount>();
-    const specs = workloadSpecs(args);
     for (const sa of new Set(specs.map((w) => w.serviceAccount))) {
       serviceAccounts.set(
         sa,
@@ -353,4 +355,35 @@ export class Bookinfo extends pulumi.ComponentResource {
 
     this.registerOutputs({});
   }
+
+  /**
+   * `kubectl rollout restart` of every Deployment, as Pulumi resources: each patch sets the restart
+   * time on the pod template, once istiod runs the ambient profile, and is awaited until the rollout
+   * is done. The Deployments already run (this happens only on the way into ambient), so the patches
+   * do not wait for their updates, which come after the ambient label. A later run no longer declares
+   * them; they are retained, so dropping them from the stack touches nothing.
+   */
+  private restartForHbone(
+    name: string,
+    namespace: string,
+    specs: WorkloadSpec[],
+    meshReady: pulumi.Resource[],
+    child: pulumi.CustomResourceOptions,
+  ): kubernetes.apps.v1.DeploymentPatch[] {
+    const restartedAt = new Date().toISOString();
+    return specs.map(
+      (workload) =>
+        new kubernetes.apps.v1.DeploymentPatch(
+          `${name}-${workload.name}-hbone-restart`,
+          {
+            metadata: { name: workload.name, namespace },
+            spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
+          },
+          { ...child, dependsOn: meshReady, retainOnDelete: true },
+        ),
+    );
+  }
 }
+
+/** The pod-template annotation `kubectl rollout restart` sets; changing it rolls the Deployment. */
+export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";

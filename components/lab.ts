@@ -27,7 +27,7 @@ export interface LabArgs {
   /** The Gateway API CRDs to install (read by {@link readInstallSources}); none unless a waypoint needs them. */
   gatewayApiCrds: Manifest[];
   /** The mode of the stack's previous run (undefined on a new stack); it tells a switch from an install. */
-  previousMode: pulumi.Input<DataplaneMode | undefined>;
+  previousMode: DataplaneMode | undefined;
 }
 
 /**
@@ -65,8 +65,7 @@ export class Lab extends pulumi.ComponentResource {
       zonesWithoutReviews(config),
       waypoint,
     );
-    const previousMode = pulumi.output(args.previousMode);
-    const order = previousMode.apply((previous) => switchOrder(previous, config.dataplaneMode));
+    const order = switchOrder(args.previousMode, config.dataplaneMode);
 
     const cluster = new Cluster("cluster", { cluster: config.cluster }, { parent: this });
     const providers = { kubernetes: cluster.provider };
@@ -84,17 +83,13 @@ export class Lab extends pulumi.ComponentResource {
         mtls: config.mtls,
         gatewayApiCrds: args.gatewayApiCrds,
         after: cluster.zoneLabels,
-        istiodAfter: order.apply((o): Promise<pulumi.Resource[]> =>
-          o.istiodAfterWorkloads ? enrolment.resources : Promise.resolve([]),
-        ),
+        istiodAfter: order.istiodAfterWorkloads ? enrolment.resources : [],
       },
       { parent: this, providers, deletedWith },
     );
 
     // Istio's own validation judges every Istio resource, once istiod runs (see SwitchOrder).
-    const judgedBy = order.apply((o): pulumi.Resource[] =>
-      o.istioResourcesAfterIstiod ? [istio.istiod] : [],
-    );
+    const judgedBy = order.istioResourcesAfterIstiod ? [istio.istiod] : [];
 
     const bookinfo = new Bookinfo(
       "bookinfo",
@@ -144,7 +139,7 @@ export class Lab extends pulumi.ComponentResource {
       bookinfoServices: [...BOOKINFO_SERVICES],
       reviewsZones: config.bookinfo.reviewsZones,
       clientImage: config.bookinfo.clientImage,
-      migration: previousMode.apply((previous) => migration(previous, config.dataplaneMode)),
+      migration: migration(args.previousMode, config.dataplaneMode),
       productpage: productpageCommand(
         config,
         config.istio.ingressGateway ? RELEASE_NAMES.gateway : undefined,
@@ -164,5 +159,6 @@ export async function declareStack(readWeb: FetchText = fetchText): Promise<Decl
   const config = loadConfig();
   const gatewayApiCrds = await readInstallSources(config, readWeb);
   await checkNodeLocality(config);
-  return new Lab("lab", { config, gatewayApiCrds, previousMode: previousDataplaneMode() }).outputs;
+  const previousMode = await previousDataplaneMode();
+  return new Lab("lab", { config, gatewayApiCrds, previousMode }).outputs;
 }

@@ -18,6 +18,14 @@ export interface SwitchOrder {
   istioResourcesAfterIstiod: boolean;
   /** The injection label waits for the mesh: pods get sidecars only from istiod's injection webhook. */
   injectionAfterMesh: boolean;
+  /**
+   * Every sidecar workload restarts once istiod runs the ambient profile and before the namespace
+   * joins ambient: istiod tells a running sidecar to send HBONE, but a sidecar accepts HBONE only if
+   * it started under the ambient profile. Without the restart, ambient pods reach the sidecar pods
+   * not yet replaced in plaintext — which `mtls: strict` refuses and `permissive` lets through
+   * unencrypted — so it is done whatever the mTLS mode, as Istio's migration guide does.
+   */
+  restartSidecarsForHbone: boolean;
 }
 
 type Transition = `${DataplaneMode} → ${DataplaneMode}`;
@@ -32,21 +40,25 @@ const ORDERS: Record<Transition, SwitchOrder> = {
     istiodAfterWorkloads: false,
     istioResourcesAfterIstiod: true,
     injectionAfterMesh: true,
+    restartSidecarsForHbone: false,
   },
   "ambient → ambient": {
     istiodAfterWorkloads: false,
     istioResourcesAfterIstiod: true,
     injectionAfterMesh: true,
+    restartSidecarsForHbone: false,
   },
   "sidecar → ambient": {
     istiodAfterWorkloads: false,
     istioResourcesAfterIstiod: true,
     injectionAfterMesh: true,
+    restartSidecarsForHbone: true,
   },
   "ambient → sidecar": {
     istiodAfterWorkloads: true,
     istioResourcesAfterIstiod: false,
     injectionAfterMesh: false,
+    restartSidecarsForHbone: false,
   },
 };
 

@@ -146,6 +146,8 @@ export class SwitchWatcher {
   constructor(
     private readonly config: k8s.KubeConfig,
     private readonly namespace: string,
+    /** The pods whose readiness per zone is followed (the waypoint's). */
+    private readonly podSelector = "gateway.networking.k8s.io/gateway-name=waypoint",
   ) {}
 
   async start(): Promise<void> {
@@ -155,6 +157,9 @@ export class SwitchWatcher {
       ["Deployment", `/apis/apps/v1/namespaces/${this.namespace}/deployments`, {}],
       ["DaemonSet", "/apis/apps/v1/namespaces/istio-system/daemonsets", {}],
       ["Secret", "/api/v1/namespaces/istio-system/secrets", { labelSelector: "owner=helm" }],
+      ["CustomResourceDefinition", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {}],
+      ["PodDisruptionBudget", `/apis/policy/v1/namespaces/${this.namespace}/poddisruptionbudgets`, {}],
+      ["Pod", `/api/v1/namespaces/${this.namespace}/pods`, { labelSelector: this.podSelector }],
     ];
     for (const [kind, path, query] of paths) {
       this.requests.push(
@@ -197,6 +202,36 @@ export class SwitchWatcher {
       minimum[o.name] = Math.min(minimum[o.name] ?? Infinity, ready);
     }
     return minimum;
+  }
+
+  /**
+   * The lowest number of ready followed pods each zone had after `since`, counted from the moment every
+   * zone first had one, up to `until`: what a zone kept once the pods served all zones. Empty when
+   * that moment never came.
+   */
+  minimumReadyPerZone(
+    nodeZones: Record<string, string | undefined>,
+    zones: string[],
+    since: number,
+    until = Infinity,
+  ): Record<string, number> {
+    const ready = new Map<string, string | undefined>();
+    let minimum: Record<string, number> | undefined;
+    for (const o of [...this.seen].sort((a, b) => a.revision - b.revision)) {
+      if (o.kind !== "Pod" && o.kind !== "Pod/deleted") continue;
+      const isReady =
+        o.kind === "Pod" &&
+        !o.object.metadata?.deletionTimestamp &&
+        (o.object.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+      if (isReady) ready.set(o.name, nodeZones[o.object.spec?.nodeName]);
+      else ready.delete(o.name);
+      if (o.revision <= since || o.revision >= until) continue;
+      const counts = Object.fromEntries(zones.map((zone) => [zone, 0]));
+      for (const zone of ready.values()) if (zone !== undefined && zone in counts) counts[zone] += 1;
+      if (!minimum && zones.every((zone) => counts[zone] > 0)) minimum = { ...counts };
+      if (minimum) for (const zone of zones) minimum[zone] = Math.min(minimum[zone], counts[zone]);
+    }
+    return minimum ?? {};
   }
 
   /** The newest revision seen so far. */

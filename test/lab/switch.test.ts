@@ -15,13 +15,22 @@ import {
   outboundCluster,
   readOnce,
   sidecarIdentity,
+  waypointCluster,
+  waypointIdentity,
   XdsFollower,
   ztunnelIdentity,
   ztunnelView,
 } from "../helpers/xds";
 import { createTestStack, inlineProgram, TestStack } from "../helpers/workspace";
 import { PROJECT_DIR } from "../helpers/stacks";
-import { BOOKINFO_SERVICES, configKey, DEFAULTS, MODE_ANNOTATION, MODE_KEY } from "../../stacks/contract";
+import {
+  BOOKINFO_SERVICES,
+  configKey,
+  DEFAULTS,
+  MODE_ANNOTATION,
+  MODE_KEY,
+  WAYPOINT,
+} from "../../stacks/contract";
 import { defaultNodeZones, defaultReviewsZones, minikubeNodeNames } from "../../stacks/config";
 import { destinationRuleSpec } from "../../components/locality";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -35,6 +44,7 @@ const kubeconfig = process.env.KUBECONFIG!;
 const profile = process.env.LAB_PROFILE!;
 const charts = process.env.ISTIO_LOCALITY_CHARTS!;
 const istioBin = process.env.ISTIO_LOCALITY_ISTIO_BIN!;
+const gatewayApi = process.env.ISTIO_LOCALITY_GATEWAY_API!;
 const REGION = DEFAULTS.cluster.region;
 /** The proxy version the readers present: the program's Istio version, whose proxy image the pods name. */
 const PROXY_VERSION = DEFAULTS.istio.version;
@@ -68,6 +78,12 @@ const readyZones = (endpoints: ServiceEndpoint[]) =>
 /** How the checks after an `up` wait for the cluster to catch up: once a second, for up to a minute. */
 const SETTLING = { timeoutMs: 60_000, intervalMs: 1000 };
 const labelsOf = (o: { object: any }): Record<string, string> => o.object.metadata?.labels ?? {};
+/** An IP address as protojson gives a bytes field (base64), in dotted form. */
+const addressOf = (base64: string | undefined): string | undefined =>
+  base64 === undefined ? undefined : [...Buffer.from(base64, "base64")].join(".");
+const GATEWAY_API_CRDS = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"].map(
+  (plural) => `${plural}.gateway.networking.k8s.io`,
+);
 
 describe("the program against a real API server (kwok lab)", () => {
   let test: TestStack;
@@ -80,6 +96,7 @@ describe("the program against a real API server (kwok lab)", () => {
       LAB_PROFILE: profile,
       ISTIO_LOCALITY_CHARTS: charts,
       ISTIO_LOCALITY_ISTIO_BIN: istioBin,
+      ISTIO_LOCALITY_GATEWAY_API: gatewayApi,
     })) {
       if (!value) throw new Error(`${name} is not set: run this tier through scripts/test-tier.sh lab`);
     }
@@ -89,7 +106,7 @@ describe("the program against a real API server (kwok lab)", () => {
     test = await createTestStack("lab", {
       dataplaneMode: "sidecar",
       cluster: { provider: "existing", kubeconfig, nodeZones: NODES, kubernetesVersion: "v1.32.0" },
-      istio: { chartDirectory: charts, values: labIstioValues() },
+      istio: { chartDirectory: charts, gatewayApiCrds: gatewayApi, values: labIstioValues() },
     });
   });
 
@@ -158,7 +175,7 @@ describe("the program against a real API server (kwok lab)", () => {
         [zone],
       ]);
     }
-    for (const deployment of await cluster.deployments(NAMESPACE)) {
+    for (const deployment of await bookinfoDeployments()) {
       expect([
         deployment.metadata!.name,
         deployment.spec!.template.metadata!.annotations![MODE_ANNOTATION],
@@ -173,6 +190,12 @@ describe("the program against a real API server (kwok lab)", () => {
     );
     expect(gateway?.status?.readyReplicas).toBeGreaterThanOrEqual(1);
   }
+
+  /** The program's Deployments in the Bookinfo namespace: all but the one istiod generates for the waypoint. */
+  async function bookinfoDeployments(): Promise<k8s.V1Deployment[]> {
+    return (await cluster.deployments(NAMESPACE)).filter((d) => d.metadata!.name !== WAYPOINT.name);
+  }
+  const isWaypointPod = (pod: k8s.V1Pod) => pod.metadata?.labels?.[WAYPOINT.podLabel] === WAYPOINT.name;
 
   async function expectTrafficDistribution(): Promise<void> {
     const service = await cluster.core.readNamespacedService("reviews", NAMESPACE);
@@ -311,34 +334,82 @@ describe("the program against a real API server (kwok lab)", () => {
     }
   }
 
-  /** What istiod sends ztunnel: zone-preferring Services, zoned workloads, HBONE for captured pods only. */
+  /**
+   * What istiod sends ztunnel: zone-preferring Services, each pointing at the waypoint, whose own
+   * Service prefers the client's zone too; zoned workloads, HBONE for captured pods only.
+   */
   async function expectZtunnelConfig(): Promise<void> {
     const [ztunnel] = (await cluster.pods("istio-system", "app=ztunnel")).filter(isReady);
     expect(ztunnel).toBeDefined();
     const { workloads, services } = ztunnelView(
       await readOnce(reader(), ztunnelIdentity(ztunnel, PROXY_VERSION)),
     );
-    for (const service of SERVICES) {
-      const found = services.find((s) => s.hostname === hostOf(service));
-      expect([service, found?.loadBalancing?.mode, found?.loadBalancing?.routingPreference]).toEqual([
-        service,
+    const waypointService = await cluster.core.readNamespacedService(WAYPOINT.name, NAMESPACE);
+    const waypointAddress = waypointService.body.spec!.clusterIP!;
+    for (const host of [...HOSTS, hostOf(WAYPOINT.name)]) {
+      const found = services.find((s) => s.hostname === host);
+      expect([host, found?.loadBalancing?.mode, found?.loadBalancing?.routingPreference]).toEqual([
+        host,
         "FAILOVER",
         expect.arrayContaining(["ZONE"]),
       ]);
     }
+    for (const host of HOSTS) {
+      const found = services.find((s) => s.hostname === host);
+      expect([host, addressOf(found?.waypoint?.address?.address)]).toEqual([host, waypointAddress]);
+    }
     const nodeZones = await cluster.nodeZones();
     for (const pod of (await cluster.pods(NAMESPACE)).filter(isReady)) {
       const workload = workloads.find((w) => w.name === pod.metadata!.name && w.namespace === NAMESPACE);
-      expect([pod.metadata!.name, workload?.locality?.zone, workload?.tunnelProtocol]).toEqual([
+      expect([pod.metadata!.name, workload?.locality?.zone]).toEqual([
         pod.metadata!.name,
         nodeZones[pod.spec!.nodeName!],
-        "HBONE",
       ]);
+      // The waypoint's pods are not captured: they take HBONE themselves.
+      if (!isWaypointPod(pod))
+        expect([pod.metadata!.name, workload?.tunnelProtocol]).toEqual([pod.metadata!.name, "HBONE"]);
     }
     for (const pod of (await cluster.pods("istio-ingress")).filter(isReady)) {
       const workload = workloads.find((w) => w.name === pod.metadata!.name);
       // A pod with a sidecar is reached the way its proxy listens, not through ztunnel's tunnel.
       expect([pod.metadata!.name, workload?.tunnelProtocol]).toEqual([pod.metadata!.name, undefined]);
+    }
+  }
+
+  /** The waypoint istiod generated from the program's Gateway: one ready replica in each zone. */
+  async function expectWaypointInEveryZone(): Promise<k8s.V1Pod[]> {
+    const [deployment] = (await cluster.deployments(NAMESPACE)).filter(
+      (d) => d.metadata!.name === WAYPOINT.name,
+    );
+    expect([deployment?.spec?.replicas, deployment?.spec?.minReadySeconds]).toEqual([ZONES.length, 10]);
+    const nodeZones = await cluster.nodeZones();
+    const pods = (await cluster.pods(NAMESPACE)).filter(isWaypointPod).filter(isReady);
+    expect(pods.map((pod) => nodeZones[pod.spec!.nodeName!]).sort()).toEqual(ZONES);
+    return pods;
+  }
+
+  /**
+   * What istiod sends each zone's waypoint replica for every Bookinfo service: under `strict`, only
+   * endpoints of the replica's own zone carry traffic, and there is a healthy one.
+   */
+  async function expectWaypointEndpoints(pods: k8s.V1Pod[]): Promise<void> {
+    const nodeZones = await cluster.nodeZones();
+    for (const pod of pods) {
+      const zone = nodeZones[pod.spec!.nodeName!]!;
+      const snapshot = await readOnce(reader(), waypointIdentity(pod, PROXY_VERSION), HOSTS);
+      for (const service of SERVICES) {
+        const label = `waypoint ${zone} → ${service}`;
+        const groups = localityGroups(snapshot[waypointCluster(hostOf(service), 9080, "http")]).filter(
+          (g) => g.endpoints.length > 0,
+        );
+        const carrying = [...new Set(groups.filter(carriesTraffic).map((g) => g.zone))];
+        expect([label, carrying]).toEqual([label, [zone]]);
+        const own = groups.filter((g) => g.zone === zone);
+        expect([label, own.some((g) => g.endpoints.some((e) => e.health === "HEALTHY"))]).toEqual([
+          label,
+          true,
+        ]);
+      }
     }
   }
 
@@ -573,9 +644,15 @@ describe("the program against a real API server (kwok lab)", () => {
         "update",
       ]);
     }
-    expect(steps.filter((s) => s.op === "delete").map((s) => s.type)).toEqual(
-      Array(4).fill("kubernetes:networking.istio.io/v1:DestinationRule"),
-    );
+    // The waypoint applies the DestinationRules in ambient: nothing goes.
+    expect(steps.filter((s) => s.op === "delete")).toEqual([]);
+    expect(
+      [
+        "bookinfo-waypoint-gateway",
+        "bookinfo-waypoint-zones",
+        ...GATEWAY_API_CRDS.map((c) => `istio-gateway-api-${c}`),
+      ].map(op),
+    ).toEqual(Array(2 + GATEWAY_API_CRDS.length).fill("create"));
     expect(steps.filter((s) => s.op === "replace")).toEqual([]);
   });
 
@@ -586,7 +663,8 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(gaps).toEqual([]);
 
     for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
-      expect([deployment, ready >= 1]).toEqual([deployment, true]);
+      // The waypoint is created during the switch; what it keeps per zone once ready is checked below.
+      if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
     }
     expect(await cluster.helmReleases("istio-system")).toEqual([
       "istio-base",
@@ -601,13 +679,19 @@ describe("the program against a real API server (kwok lab)", () => {
     }
     const labels = await cluster.namespaceLabels(NAMESPACE);
     expect(labels["istio.io/dataplane-mode"]).toBe("ambient");
+    expect(labels[WAYPOINT.useLabel]).toBe(WAYPOINT.name);
     expect(labels["istio-injection"]).toBeUndefined();
     await expectTrafficDistribution();
     await expectWorkloadsInTheirZones("ambient");
     await expectNoProxies();
     expect(istiod.runs[istiod.runs.length - 1].env.PILOT_ENABLE_AMBIENT).toBe("true");
     await expectZtunnelConfig();
+    await expectWaypointEndpoints(await expectWaypointInEveryZone());
     await expectAnalyzeClean("switch to ambient");
+    const nodeZonesNow = await cluster.nodeZones();
+    expect(watcher.minimumReadyPerZone(nodeZonesNow, ZONES, since)).toEqual(
+      Object.fromEntries(ZONES.map((zone) => [zone, 1])),
+    );
 
     const ztunnelReady = watcher.first(
       (o) => o.kind === "DaemonSet" && o.name === "ztunnel" && o.object.status?.numberReady === 3,
@@ -625,7 +709,22 @@ describe("the program against a real API server (kwok lab)", () => {
       (o) => o.kind === "Deployment" && templateMode(o) === "ambient",
       since,
     );
-    expect([ztunnelReady, ambientLabel, injectionOff, firstRestart].every(Number.isFinite)).toBe(true);
+    const crdsCreated = Math.max(
+      ...GATEWAY_API_CRDS.map((name) =>
+        watcher.first((o) => o.kind === "CustomResourceDefinition" && o.name === name),
+      ),
+    );
+    const waypointReady = watcher.first(
+      (o) => o.kind === "PodDisruptionBudget" && o.object.status?.currentHealthy === ZONES.length,
+      since,
+    );
+    expect(
+      [crdsCreated, waypointReady, ztunnelReady, ambientLabel, injectionOff, firstRestart].every(
+        Number.isFinite,
+      ),
+    ).toBe(true);
+    expect(crdsCreated).toBeLessThan(waypointReady);
+    expect(waypointReady).toBeLessThan(ambientLabel);
     expect(ztunnelReady).toBeLessThan(ambientLabel);
     expect(ambientLabel).toBeLessThan(injectionOff);
     expect(injectionOff).toBeLessThan(firstRestart);
@@ -638,7 +737,8 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(gaps).toEqual([]);
 
     for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
-      expect([deployment, ready >= 1]).toEqual([deployment, true]);
+      // The waypoint goes at the end of the switch; until every pod has its sidecar back it keeps each zone.
+      if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
     }
     await expectSidecarMode();
     await expectWorkloadsInTheirZones("sidecar");
@@ -653,7 +753,7 @@ describe("the program against a real API server (kwok lab)", () => {
       since,
     );
     const lastRestart = Math.max(
-      ...(await cluster.deployments(NAMESPACE)).map((d) =>
+      ...(await bookinfoDeployments()).map((d) =>
         watcher.first(
           (o) => o.kind === "Deployment" && o.name === d.metadata!.name && templateMode(o) === "sidecar",
           since,
@@ -676,6 +776,21 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(lastRestart).toBeLessThan(ambientOff);
     expect(ambientOff).toBeLessThan(istiodRelease);
     expect(istiodRelease).toBeLessThan(ztunnelGone);
+
+    const waypointGone = watcher.first(
+      (o) => o.kind === "Deployment/deleted" && o.name === WAYPOINT.name,
+      since,
+    );
+    expect(Number.isFinite(waypointGone)).toBe(true);
+    expect(lastRestart).toBeLessThan(waypointGone);
+    expect(watcher.minimumReadyPerZone(await cluster.nodeZones(), ZONES, 0, lastRestart)).toEqual(
+      Object.fromEntries(ZONES.map((zone) => [zone, 1])),
+    );
+    // The Gateway API CRDs stay for other users of the cluster; the stack no longer tracks them.
+    const crds = (await cluster.extensions.listCustomResourceDefinition()).body.items.map(
+      (c) => c.metadata!.name!,
+    );
+    expect(crds).toEqual(expect.arrayContaining(GATEWAY_API_CRDS));
   });
 
   it("6. destroy leaves no namespace, release, Istio custom resource, zone label or stack file behind", async () => {

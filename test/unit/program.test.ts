@@ -533,6 +533,29 @@ describe("switching mode on a live stack", () => {
     expect(backToSidecar.dependsOn("istio-istiod", "bookinfo-ambient-label")).toBe(true);
   });
 
+  it("into ambient: every sidecar workload restarts under the ambient profile before the namespace joins ambient", () => {
+    const restarts = intoAmbient.byType("kubernetes:apps/v1:DeploymentPatch");
+    expect(restarts.map((r) => r.inputs.metadata.name).sort()).toEqual(
+      intoAmbient
+        .byType(DEPLOYMENT)
+        .map((d) => d.inputs.metadata.name)
+        .sort(),
+    );
+    for (const restart of restarts) {
+      const annotations = restart.inputs.spec.template.metadata.annotations;
+      expect(Object.keys(annotations)).toEqual(["kubectl.kubernetes.io/restartedAt"]);
+      expect(restart.retainOnDelete).toBe(true);
+      expect(intoAmbient.dependsOn(restart.name, "istio-ztunnel")).toBe(true);
+      expect(intoAmbient.dependsOn(restart.name, "istio-istiod")).toBe(true);
+      expect(intoAmbient.dependsOn("bookinfo-ambient-label", restart.name)).toBe(true);
+      // The Deployment updates after the ambient label, so the restart cannot wait for it.
+      expect(intoAmbient.dependsOn(restart.name, `bookinfo-${restart.inputs.metadata.name}`)).toBe(false);
+    }
+    for (const run of [ambient, backToSidecar, sidecar]) {
+      expect(run.byType("kubernetes:apps/v1:DeploymentPatch")).toEqual([]);
+    }
+  });
+
   it("a fresh sidecar install keeps istiod first", () => {
     expect(sidecar.dependsOn("istio-istiod", "bookinfo-ambient-label")).toBe(false);
     expect(sidecar.dependsOn("bookinfo-injection-label", "istio-istiod")).toBe(true);

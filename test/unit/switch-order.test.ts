@@ -6,37 +6,67 @@ describe("switchOrder", () => {
     [
       undefined,
       "sidecar",
-      { istiodAfterWorkloads: false, istioResourcesAfterIstiod: true, injectionAfterMesh: true },
+      {
+        istiodAfterWorkloads: false,
+        istioResourcesAfterIstiod: true,
+        injectionAfterMesh: true,
+        restartSidecarsForHbone: false,
+      },
       "none",
     ],
     [
       undefined,
       "ambient",
-      { istiodAfterWorkloads: false, istioResourcesAfterIstiod: true, injectionAfterMesh: true },
+      {
+        istiodAfterWorkloads: false,
+        istioResourcesAfterIstiod: true,
+        injectionAfterMesh: true,
+        restartSidecarsForHbone: false,
+      },
       "none",
     ],
     [
       "sidecar",
       "sidecar",
-      { istiodAfterWorkloads: false, istioResourcesAfterIstiod: true, injectionAfterMesh: true },
+      {
+        istiodAfterWorkloads: false,
+        istioResourcesAfterIstiod: true,
+        injectionAfterMesh: true,
+        restartSidecarsForHbone: false,
+      },
       "none",
     ],
     [
       "ambient",
       "ambient",
-      { istiodAfterWorkloads: false, istioResourcesAfterIstiod: true, injectionAfterMesh: true },
+      {
+        istiodAfterWorkloads: false,
+        istioResourcesAfterIstiod: true,
+        injectionAfterMesh: true,
+        restartSidecarsForHbone: false,
+      },
       "none",
     ],
     [
       "sidecar",
       "ambient",
-      { istiodAfterWorkloads: false, istioResourcesAfterIstiod: true, injectionAfterMesh: true },
+      {
+        istiodAfterWorkloads: false,
+        istioResourcesAfterIstiod: true,
+        injectionAfterMesh: true,
+        restartSidecarsForHbone: true,
+      },
       "sidecar → ambient",
     ],
     [
       "ambient",
       "sidecar",
-      { istiodAfterWorkloads: true, istioResourcesAfterIstiod: false, injectionAfterMesh: false },
+      {
+        istiodAfterWorkloads: true,
+        istioResourcesAfterIstiod: false,
+        injectionAfterMesh: false,
+        restartSidecarsForHbone: false,
+      },
       "ambient → sidecar",
     ],
   ])("%s → %s", (previous, next, order, named) => {
