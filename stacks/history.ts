@@ -11,6 +11,6 @@ export async function previousDataplaneMode(): Promise<DataplaneMode | undefined
   const self = new pulumi.StackReference("previous-run", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const { value } = await self.getOutputDetails("dataplaneMode");
+  const value: unknown = (await self.getOutputDetails("dataplaneMode")).value;
   return isDataplaneMode(value) ? value : undefined;
 }

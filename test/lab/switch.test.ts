@@ -256,7 +256,10 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   async function expectNoProxies(): Promise<void> {
-    const pods = (await cluster.pods(NAMESPACE)).filter((p) => !p.metadata?.deletionTimestamp);
+    // The waypoint is itself a proxy; every other pod runs without one.
+    const pods = (await cluster.pods(NAMESPACE)).filter(
+      (p) => !p.metadata?.deletionTimestamp && !isWaypointPod(p),
+    );
     expect(pods.filter(hasSidecar).map((p) => p.metadata!.name)).toEqual([]);
   }
 
