@@ -28,6 +28,9 @@ export const RELEASE_NAMES: Record<IstioChart, string> = {
   gateway: "istio-ingress",
 };
 
+/** istiod's requests in a laptop lab: those of Istio's demo profile. */
+export const LAB_ISTIOD_REQUESTS = { cpu: "10m", memory: "100Mi" };
+
 /** Where the charts come from: Istio's repository, or a local folder holding one folder per chart. */
 export type ChartSource = { repository: string } | { directory: string };
 
@@ -45,6 +48,12 @@ export interface IstioArgs extends Pick<
   chartSource: ChartSource;
   /** `minikube` where the node runtime is Docker (its netns live under /var/run/docker/netns). */
   cniPlatform?: "minikube";
+  /**
+   * Size istiod for a laptop lab (minikube): the requests of Istio's demo profile instead of the
+   * production 500m CPU / 2 GiB, which on a 4 GB node leave no room for a rollout's surge pods next
+   * to istiod once the waypoint runs there too.
+   */
+  labSizedIstiod?: boolean;
   /**
    * Resources istiod waits for before it changes. Set while workloads leave ambient, so istiod
    * keeps serving ztunnel until every pod has its sidecar back.
@@ -69,7 +78,7 @@ export function chartSource(istio: Pick<IstioConfig, "chartRepository" | "chartD
 /** The program's own Helm values of one chart for a mode; pure, so tests read them without mocks. */
 export function istioValues(
   chart: IstioChart,
-  args: Pick<IstioArgs, "mode" | "version" | "hub" | "ingressServiceType" | "cniPlatform">,
+  args: Pick<IstioArgs, "mode" | "version" | "hub" | "ingressServiceType" | "cniPlatform" | "labSizedIstiod">,
 ): Record<string, unknown> {
   // Charts from the git tag carry development images; the published charts set these same values.
   const global = { hub: args.hub, tag: args.version };
@@ -78,7 +87,11 @@ export function istioValues(
     case "base":
       return {};
     case "istiod":
-      return { ...ambientProfile, global };
+      return {
+        ...ambientProfile,
+        global,
+        ...(args.labSizedIstiod ? { pilot: { resources: { requests: LAB_ISTIOD_REQUESTS } } } : {}),
+      };
     case "cni":
       return {
         profile: "ambient",

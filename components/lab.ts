@@ -80,6 +80,7 @@ export class Lab extends pulumi.ComponentResource {
         mode: config.dataplaneMode,
         chartSource: chartSource(config.istio),
         cniPlatform: cniPlatform(config),
+        labSizedIstiod: config.cluster.provider === "minikube",
         mtls: config.mtls,
         gatewayApiCrds: args.gatewayApiCrds,
         after: cluster.zoneLabels,

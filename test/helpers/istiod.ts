@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
-import { ISTIO_NAMESPACE } from "../../components/istio";
+import { ISTIO_NAMESPACE, LAB_ISTIOD_REQUESTS } from "../../components/istio";
 
 /** Where the lab's istiod listens: loopback only, the webhook port as in the pod. */
 export const LAB_ISTIOD = {
@@ -23,7 +23,12 @@ export function labIstioValues(): Record<string, unknown> {
   const base = `https://${LAB_ISTIOD.host}:${LAB_ISTIOD.webhook}`;
   return {
     base: { base: { validationURL: `${base}/validate` } },
-    istiod: { istiodRemote: { injectionURL: `${base}/inject` }, base: { validationURL: `${base}/validate` } },
+    istiod: {
+      istiodRemote: { injectionURL: `${base}/inject` },
+      base: { validationURL: `${base}/validate` },
+      // The lab's nodes are minikube's size; the program sizes istiod so on minikube.
+      pilot: { resources: { requests: LAB_ISTIOD_REQUESTS } },
+    },
   };
 }
 

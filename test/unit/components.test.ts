@@ -53,6 +53,13 @@ describe("istioValues", () => {
     });
   });
 
+  it("sizes istiod like Istio's demo profile in a laptop lab, and leaves production requests elsewhere", () => {
+    expect(istioValues("istiod", { ...istioArgs, mode: "sidecar", labSizedIstiod: true })).toEqual({
+      global: { hub: "docker.io/istio", tag: "1.26.6" },
+      pilot: { resources: { requests: { cpu: "10m", memory: "100Mi" } } },
+    });
+  });
+
   it("gives cni the ambient profile, and the minikube platform only when asked", () => {
     expect(istioValues("cni", { ...istioArgs, mode: "ambient" })).toEqual({
       profile: "ambient",

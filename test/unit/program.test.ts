@@ -237,7 +237,11 @@ describe("sidecar mode", () => {
   it("installs base, istiod and the gateway, without ambient components or profile", () => {
     expect(run.outputs.istioReleases).toEqual(["istio-base", "istiod", "istio-ingress"]);
     expect(names(run, RELEASE)).toEqual(["istio-base", "istio-gateway", "istio-istiod"]);
-    expect(release(run, "istiod").values).toEqual({ global: { hub: "docker.io/istio", tag: "1.26.6" } });
+    // A minikube lab: istiod is sized like Istio's demo profile.
+    expect(release(run, "istiod").values).toEqual({
+      global: { hub: "docker.io/istio", tag: "1.26.6" },
+      pilot: { resources: { requests: { cpu: "10m", memory: "100Mi" } } },
+    });
   });
 
   it("labels the namespace for injection and not for ambient", () => {
@@ -693,7 +697,7 @@ describe("variants", () => {
     expect(release(run, "istiod").values).toEqual({
       profile: "ambient",
       global: { hub: "docker.io/istio", tag: "1.26.6-distroless" },
-      pilot: { env: { PILOT_X: "1" } },
+      pilot: { env: { PILOT_X: "1" }, resources: { requests: { cpu: "10m", memory: "100Mi" } } },
     });
     expect(release(run, "base").values).toEqual({
       base: { validationURL: "https://127.0.0.1:15017/validate" },
