@@ -1,7 +1,6 @@
 // xds-reader connects to istiod's plaintext xDS port as one proxy and prints, as JSON lines, the
 // configuration istiod computes for it: for a sidecar, the endpoints (EDS) of every outbound
-// cluster it subscribes to; for a waypoint, those of every inbound-vip cluster (the services it
-// serves); for ztunnel, every workload and service address (WDS). It reconnects
+// cluster it subscribes to; for ztunnel, every workload and service address (WDS). It reconnects
 // when istiod restarts, so one reader can follow a whole mode switch.
 //
 // Each line is one of:
@@ -53,11 +52,11 @@ func main() {
 	var o options
 	var metadata, locality, hosts string
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:15010", "istiod's plaintext xDS address")
-	flag.StringVar(&o.kind, "kind", "sidecar", "sidecar or waypoint (EDS over ADS), or ztunnel (WDS over delta ADS)")
+	flag.StringVar(&o.kind, "kind", "sidecar", "sidecar (EDS over ADS) or ztunnel (WDS over delta ADS)")
 	flag.StringVar(&o.nodeID, "node", "", "the proxy's node ID, such as sidecar~10.244.0.5~client-a-1.bookinfo~bookinfo.svc.cluster.local")
 	flag.StringVar(&metadata, "metadata", "{}", "node metadata as a JSON object, as the proxy's bootstrap sends it")
 	flag.StringVar(&locality, "locality", "", "region/zone the proxy reports itself (istiod prefers what its registry knows)")
-	flag.StringVar(&hosts, "hosts", "", "comma-separated service hostnames whose outbound clusters to follow (sidecar, waypoint; default all)")
+	flag.StringVar(&hosts, "hosts", "", "comma-separated service hostnames whose outbound clusters to follow (sidecar; default all)")
 	flag.DurationVar(&o.watch, "watch", 0, "keep following pushes this long; 0 prints the first complete snapshot and exits")
 	flag.Parse()
 
@@ -80,8 +79,8 @@ func main() {
 	if hosts != "" {
 		o.hosts = strings.Split(hosts, ",")
 	}
-	if o.kind != "sidecar" && o.kind != "waypoint" && o.kind != "ztunnel" {
-		fail("--kind is %q; expected sidecar, waypoint or ztunnel", o.kind)
+	if o.kind != "sidecar" && o.kind != "ztunnel" {
+		fail("--kind is %q; expected sidecar or ztunnel", o.kind)
 	}
 
 	ctx := context.Background()
@@ -199,7 +198,7 @@ func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoverySe
 		}
 		switch response.TypeUrl {
 		case clusterType:
-			names, err := edsClusters(response, clusterPrefix(o.kind), o.hosts)
+			names, err := edsClusters(response, o.hosts)
 			if err != nil {
 				return err
 			}
@@ -245,23 +244,14 @@ func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoverySe
 	}
 }
 
-// clusterPrefix names the EDS clusters a proxy kind sends a service's requests through: a sidecar's
-// outbound clusters, a waypoint's inbound-vip clusters (one per service port it serves).
-func clusterPrefix(kind string) string {
-	if kind == "waypoint" {
-		return "inbound-vip|"
-	}
-	return "outbound|"
-}
-
-func edsClusters(response *discovery.DiscoveryResponse, prefix string, hosts []string) ([]string, error) {
+func edsClusters(response *discovery.DiscoveryResponse, hosts []string) ([]string, error) {
 	var names []string
 	for _, resource := range response.Resources {
 		var c cluster.Cluster
 		if err := resource.UnmarshalTo(&c); err != nil {
 			return nil, err
 		}
-		if c.GetType() != cluster.Cluster_EDS || !strings.HasPrefix(c.Name, prefix) {
+		if c.GetType() != cluster.Cluster_EDS || !strings.HasPrefix(c.Name, "outbound|") {
 			continue
 		}
 		if len(hosts) == 0 || contains(hosts, c.Name[strings.LastIndex(c.Name, "|")+1:]) {

@@ -13,7 +13,7 @@ export interface ReaderLine {
 
 /** Who the reader connects as: a proxy's node ID and the metadata its bootstrap would send. */
 export interface ProxyIdentity {
-  kind: "sidecar" | "waypoint" | "ztunnel";
+  kind: "sidecar" | "ztunnel";
   node: string;
   metadata: Record<string, unknown>;
   /** `region/zone`; istiod takes a proxy's locality from its pod's node first, this only when the pod is gone. */
@@ -49,15 +49,6 @@ export function sidecarIdentity(pod: k8s.V1Pod, proxyVersion: string, locality?:
     metadata,
     locality,
   };
-}
-
-/**
- * The identity of a waypoint pod's proxy: a router (`router~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`)
- * with its pod's labels, by which istiod knows it for a waypoint, and its container's metadata.
- */
-export function waypointIdentity(pod: k8s.V1Pod, proxyVersion: string): ProxyIdentity {
-  const sidecar = sidecarIdentity(pod, proxyVersion);
-  return { ...sidecar, kind: "waypoint", node: sidecar.node.replace(/^sidecar~/, "router~") };
 }
 
 /** The identity of a node's ztunnel pod. */
@@ -148,10 +139,6 @@ export class XdsFollower {
 /** An outbound cluster's name for a Service port, as istiod names it. */
 export const outboundCluster = (host: string, port: number): string => `outbound|${port}||${host}`;
 
-/** A waypoint's cluster for a Service port it serves, as istiod names it. */
-export const waypointCluster = (host: string, port: number, portName: string): string =>
-  `inbound-vip|${port}|${portName}|${host}`;
-
 /** One locality group of a ClusterLoadAssignment, as the tests judge it. */
 export interface LocalityGroup {
   zone: string;
@@ -171,11 +158,7 @@ export function localityGroups(assignment: any): LocalityGroup[] {
     priority: group.priority ?? 0,
     weight: group.loadBalancingWeight,
     endpoints: (group.lbEndpoints ?? []).map((e: any) => ({
-      // A waypoint reaches a pod through its HBONE tunnel: an internal address naming the pod's IP and port.
-      address:
-        e.endpoint?.address?.socketAddress?.address ??
-        e.endpoint?.address?.envoyInternalAddress?.endpointId?.split(":")[0] ??
-        "",
+      address: e.endpoint?.address?.socketAddress?.address ?? "",
       health: e.healthStatus ?? "UNKNOWN",
     })),
   }));
