@@ -17,6 +17,7 @@ import { SwitchOrder } from "../stacks/switch-order";
 import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
 import { ROLLOUT } from "./rollout";
 import { Waypoint } from "./waypoint";
+import { childOptions } from "./children";
 
 /** The validated `bookinfo` config, and what the rest of the stack decides for Bookinfo. */
 export interface BookinfoArgs extends BookinfoConfig {
@@ -196,12 +197,10 @@ export class Bookinfo extends pulumi.ComponentResource {
 
   constructor(name: string, args: BookinfoArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:bookinfo:Bookinfo", name, {}, opts);
-    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
-    const child = { parent: this, deletedWith: opts?.deletedWith };
+    const child = childOptions(this, opts);
     const ns = args.namespace;
     const labels = namespaceLabels(args.mode, args.waypoint !== undefined);
     const specs = workloadSpecs(args);
-    const order = args.order;
 
     const namespace = new kubernetes.core.v1.Namespace(
       `${name}-namespace`,
@@ -225,12 +224,12 @@ export class Bookinfo extends pulumi.ComponentResource {
       const waypoint = args.waypoint
         ? new Waypoint(
             `${name}-waypoint`,
-            { namespace: ns, zones: args.zones, after: pulumi.output(args.waypoint.after) },
+            { namespace: ns, zones: args.zones, after: args.waypoint.after },
             { ...child, dependsOn: [namespace] },
           )
         : undefined;
       this.waypoint = waypoint?.name ?? "none";
-      const restarts = order.restartSidecarsForHbone
+      const restarts = args.order.restartSidecarsForHbone
         ? this.restartForHbone(name, ns, specs, args.meshReady, child)
         : [];
       // ztunnel must be ready on every node before a namespace asks it to capture pods, the waypoint
@@ -248,7 +247,7 @@ export class Bookinfo extends pulumi.ComponentResource {
       injectionLabel = labelPatch(
         "injection",
         labels.injection,
-        order.injectionAfterMesh ? [namespace, ...args.meshReady] : [namespace],
+        args.order.injectionAfterMesh ? [namespace, ...args.meshReady] : [namespace],
       );
     }
 

@@ -6,6 +6,7 @@ import { IstioConfig } from "../stacks/config";
 import { DataplaneMode, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
 import { Manifest } from "../stacks/charts";
 import { IstioChart, istioCharts } from "../stacks/modes";
+import { childOptions } from "./children";
 
 /**
  * Annotations of every Istio custom resource the program creates. Deleted in the foreground (Pulumi's
@@ -154,8 +155,7 @@ export class Istio extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:istio:Istio", name, {}, opts);
-    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
-    const child = { parent: this, deletedWith: opts?.deletedWith };
+    const child = childOptions(this, opts);
 
     const charts = istioCharts(args.mode, args.ingressGateway);
     const systemNamespace = new kubernetes.core.v1.Namespace(

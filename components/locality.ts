@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalityIntent, REGION_LABEL, ZONE_LABEL } from "../stacks/contract";
 import { LocalityPlan } from "../stacks/modes";
 import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
+import { childOptions } from "./children";
 
 export interface LocalityArgs {
   /** The one intent: `strict`, `failover` or `off`. */
@@ -91,8 +92,7 @@ export class Locality extends pulumi.ComponentResource {
 
   constructor(name: string, args: LocalityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:locality:Locality", name, {}, opts);
-    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
-    const child = { parent: this, deletedWith: opts?.deletedWith };
+    const child = childOptions(this, opts);
 
     for (const [service, resource] of Object.entries(args.services)) {
       if (args.plan.destinationRules) {

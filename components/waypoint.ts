@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { WAYPOINT, ZONE_LABEL } from "../stacks/contract";
 import { ROLLOUT } from "./rollout";
+import { childOptions } from "./children";
 
 export interface WaypointArgs {
   /** The namespace whose services go through the waypoint. */
@@ -67,8 +68,7 @@ export class Waypoint extends pulumi.ComponentResource {
 
   constructor(name: string, args: WaypointArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-locality:waypoint:Waypoint", name, {}, opts);
-    // On minikube every child goes with the cluster (Cluster.deletedWith): destroy deletes the cluster only.
-    const child = { parent: this, deletedWith: opts?.deletedWith };
+    const child = childOptions(this, opts);
     const parametersName = `${WAYPOINT.name}-zones`;
 
     const parameters = new kubernetes.core.v1.ConfigMap(

@@ -9,6 +9,7 @@ import {
   readableFile,
   StackConfig,
 } from "./config";
+import { GATEWAY_API_VERSION } from "./contract";
 import { istioCharts, usesWaypoint } from "./modes";
 
 /**
@@ -99,9 +100,6 @@ export async function chartRepositoryProblems(
         ),
       ];
 }
-
-/** The Gateway API release Istio 1.26 is built against; its CRDs carry it as their bundle version. */
-export const GATEWAY_API_VERSION = "v1.3.0";
 
 /** A Kubernetes object as the YAML of a manifest gives it. */
 export type Manifest = {

@@ -70,6 +70,9 @@ export const BOOKINFO_SERVICES = ["details", "ratings", "reviews", "productpage"
 export type BookinfoService = (typeof BOOKINFO_SERVICES)[number];
 export const BOOKINFO_PORT = 9080;
 
+/** The Gateway API release Istio 1.26 is built against; its CRDs carry it as their bundle version. */
+export const GATEWAY_API_VERSION = "v1.3.0";
+
 /** Defaults; `Pulumi.yaml` declares the same, which mocks and the automation API do not see. */
 export const DEFAULTS = {
   dataplaneMode: "sidecar" as DataplaneMode,
@@ -93,8 +96,7 @@ export const DEFAULTS = {
     ingressGateway: true,
     ingressServiceType: "NodePort" as const,
     /** The Gateway API standard CRDs Istio 1.26 is built against, as their project releases them. */
-    gatewayApiCrds:
-      "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml",
+    gatewayApiCrds: `https://github.com/kubernetes-sigs/gateway-api/releases/download/${GATEWAY_API_VERSION}/standard-install.yaml`,
   },
   bookinfo: {
     namespace: "bookinfo",

@@ -24,6 +24,13 @@ describe("npm run lab, on the real engine", () => {
   const stack = `lab-command-${process.pid}`;
   const lines: string[] = [];
   const io = { out: () => undefined, log: (line: string) => lines.push(line) };
+  /** `npm run lab -- --stack <stack> --destroy`: it creates or selects the stack, and an empty one destroys at once. */
+  const destroyThroughLab = () =>
+    runLab({ stack, destroy: true, cwd: PROJECT_DIR }, { signal: new AbortController().signal }, io, {
+      vars: process.env,
+      home: os.homedir(),
+      program: inlineProgram,
+    });
 
   beforeAll(() => {
     const pluginCache = path.join(saved.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "plugins");
@@ -45,12 +52,7 @@ describe("npm run lab, on the real engine", () => {
   });
 
   it("creates the stack on first use, under a passphrase it makes and names, and the engine accepts it", async () => {
-    const code = await runLab(
-      { stack, destroy: true, cwd: PROJECT_DIR },
-      { signal: new AbortController().signal },
-      io,
-      { vars: process.env, home: os.homedir(), program: inlineProgram },
-    );
+    const code = await destroyThroughLab();
     expect(code).toBe(EXIT.ok);
     const passphrase = path.join(home, "istio-locality.passphrase");
     expect(lines).toContain(
@@ -67,12 +69,7 @@ describe("npm run lab, on the real engine", () => {
 
   it("selects the same stack again with the kept passphrase", async () => {
     lines.length = 0;
-    const code = await runLab(
-      { stack, destroy: true, cwd: PROJECT_DIR },
-      { signal: new AbortController().signal },
-      io,
-      { vars: process.env, home: os.homedir(), program: inlineProgram },
-    );
+    const code = await destroyThroughLab();
     expect(code).toBe(EXIT.ok);
     expect(lines[1]).toContain("(kept from before)");
     expect(lines[lines.length - 1]).toContain(`The lab of stack \`${stack}\` is gone`);
