@@ -1,12 +1,17 @@
 // xds-reader connects to istiod's plaintext xDS port as one proxy and prints, as JSON lines, the
 // configuration istiod computes for it: for a sidecar, the endpoints (EDS) of every outbound
-// cluster it subscribes to; for ztunnel, every workload and service address (WDS). It reconnects
-// when istiod restarts, so one reader can follow a whole mode switch.
+// cluster it subscribes to and the filter chain matches of its inbound listener (how it accepts
+// connections: mTLS only, or plaintext too); for a waypoint, the endpoints of every inbound-vip cluster (one per service port
+// it serves); for ztunnel, every workload and service address and every authorization policy. It
+// reconnects when istiod restarts, so one reader can follow a whole mode switch.
 //
 // Each line is one of:
 //
-//	{"at": <unix ms>, "snapshot": {<resource name>: <resource as protojson>, ...}}
+//	{"at": <unix ms>, "snapshot": {<resource name>: <resource as protojson>, ...}, "listeners": {...}, "authorizations": {...}}
 //	{"at": <unix ms>, "event": "connected" | "disconnected", "error": "..."}
+//
+// When no cluster matches, the names and types of the clusters istiod did send go to stderr, so a
+// reader that prints no snapshot says what it got instead.
 package main
 
 import (
@@ -22,6 +27,7 @@ import (
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -30,12 +36,17 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"istio.io/istio/pkg/workloadapi"
+	"istio.io/istio/pkg/workloadapi/security"
 )
 
 const (
 	clusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 	endpointType = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+	listenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
 	addressType  = "type.googleapis.com/istio.workload.Address"
+	policyType   = "type.googleapis.com/istio.security.Authorization"
+	// The listener through which a sidecar accepts every inbound connection.
+	inboundListener = "virtualInbound"
 )
 
 type options struct {
@@ -52,11 +63,11 @@ func main() {
 	var o options
 	var metadata, locality, hosts string
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:15010", "istiod's plaintext xDS address")
-	flag.StringVar(&o.kind, "kind", "sidecar", "sidecar (EDS over ADS) or ztunnel (WDS over delta ADS)")
+	flag.StringVar(&o.kind, "kind", "sidecar", "sidecar or waypoint (CDS, EDS and LDS over ADS), or ztunnel (WDS over delta ADS)")
 	flag.StringVar(&o.nodeID, "node", "", "the proxy's node ID, such as sidecar~10.244.0.5~client-a-1.bookinfo~bookinfo.svc.cluster.local")
 	flag.StringVar(&metadata, "metadata", "{}", "node metadata as a JSON object, as the proxy's bootstrap sends it")
 	flag.StringVar(&locality, "locality", "", "region/zone the proxy reports itself (istiod prefers what its registry knows)")
-	flag.StringVar(&hosts, "hosts", "", "comma-separated service hostnames whose outbound clusters to follow (sidecar; default all)")
+	flag.StringVar(&hosts, "hosts", "", "comma-separated service hostnames whose clusters to follow (sidecar, waypoint; default all)")
 	flag.DurationVar(&o.watch, "watch", 0, "keep following pushes this long; 0 prints the first complete snapshot and exits")
 	flag.Parse()
 
@@ -79,8 +90,8 @@ func main() {
 	if hosts != "" {
 		o.hosts = strings.Split(hosts, ",")
 	}
-	if o.kind != "sidecar" && o.kind != "ztunnel" {
-		fail("--kind is %q; expected sidecar or ztunnel", o.kind)
+	if o.kind != "sidecar" && o.kind != "waypoint" && o.kind != "ztunnel" {
+		fail("--kind is %q; expected sidecar, waypoint or ztunnel", o.kind)
 	}
 
 	ctx := context.Background()
@@ -127,16 +138,28 @@ func (p *printer) event(name string, err error) {
 	p.write(line)
 }
 
-func (p *printer) snapshot(resources map[string]proto.Message) error {
-	snapshot := make(map[string]json.RawMessage, len(resources))
-	for name, resource := range resources {
-		raw, err := protojson.Marshal(resource)
-		if err != nil {
-			return err
+// snapshot prints one line: the main resources (endpoints or addresses) under "snapshot", and each
+// further kind that is not empty under its own key.
+func (p *printer) snapshot(main map[string]proto.Message, more map[string]map[string]proto.Message) error {
+	line := map[string]any{"at": time.Now().UnixMilli()}
+	sections := map[string]map[string]proto.Message{"snapshot": main}
+	for key, resources := range more {
+		if len(resources) > 0 {
+			sections[key] = resources
 		}
-		snapshot[name] = raw
 	}
-	p.write(map[string]any{"at": time.Now().UnixMilli(), "snapshot": snapshot})
+	for key, resources := range sections {
+		encoded := make(map[string]json.RawMessage, len(resources))
+		for name, resource := range resources {
+			raw, err := protojson.Marshal(resource)
+			if err != nil {
+				return err
+			}
+			encoded[name] = raw
+		}
+		line[key] = encoded
+	}
+	p.write(line)
 	return nil
 }
 
@@ -171,9 +194,10 @@ func follow(ctx context.Context, o options, out *printer) error {
 	return followEndpoints(ctx, client, n, o, out)
 }
 
-// followEndpoints subscribes to clusters, then to the endpoints of every outbound EDS cluster of
-// the chosen hosts. istiod may push only the assignments that changed, so the reader keeps the
-// last one of each cluster and prints the whole set after every push once all have arrived.
+// followEndpoints subscribes to clusters, then to the endpoints of every EDS cluster of the chosen
+// hosts (a sidecar's outbound ones, a waypoint's inbound-vip ones); a sidecar also to its listeners.
+// istiod may push only the assignments that changed, so the reader keeps the last one of each
+// cluster and prints the whole set after every push once all have arrived.
 func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoveryServiceClient, n *core.Node, o options, out *printer) error {
 	stream, err := client.StreamAggregatedResources(ctx)
 	if err != nil {
@@ -182,9 +206,19 @@ func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoverySe
 	if err := stream.Send(&discovery.DiscoveryRequest{Node: n, TypeUrl: clusterType}); err != nil {
 		return err
 	}
+	wantListeners := o.kind == "sidecar"
+	if wantListeners {
+		if err := stream.Send(&discovery.DiscoveryRequest{Node: n, TypeUrl: listenerType}); err != nil {
+			return err
+		}
+	}
 	out.event("connected", nil)
 	var subscribed []string
 	assignments := map[string]proto.Message{}
+	listeners := map[string]proto.Message{}
+	complete := func() bool {
+		return len(subscribed) > 0 && len(assignments) == len(subscribed) && (!wantListeners || len(listeners) > 0)
+	}
 	for {
 		response, err := stream.Recv()
 		if err != nil {
@@ -198,7 +232,7 @@ func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoverySe
 		}
 		switch response.TypeUrl {
 		case clusterType:
-			names, err := edsClusters(response, o.hosts)
+			names, err := edsClusters(response, clusterPrefix(o.kind), o.hosts)
 			if err != nil {
 				return err
 			}
@@ -216,6 +250,7 @@ func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoverySe
 					return err
 				}
 			}
+			continue
 		case endpointType:
 			ack.ResourceNames = subscribed
 			for _, resource := range response.Resources {
@@ -225,38 +260,71 @@ func followEndpoints(ctx context.Context, client discovery.AggregatedDiscoverySe
 				}
 				assignments[assignment.ClusterName] = &assignment
 			}
-			if err := stream.Send(ack); err != nil {
-				return err
-			}
-			if len(subscribed) > 0 && len(assignments) == len(subscribed) {
-				if err := out.snapshot(assignments); err != nil {
+		case listenerType:
+			// State of the world: each response holds every listener.
+			clear(listeners)
+			for _, resource := range response.Resources {
+				var l listener.Listener
+				if err := resource.UnmarshalTo(&l); err != nil {
 					return err
 				}
-				if o.watch == 0 {
-					return errComplete
+				if l.Name == inboundListener {
+					listeners[l.Name] = matchesOnly(&l)
 				}
 			}
-		default:
-			if err := stream.Send(ack); err != nil {
+		}
+		if err := stream.Send(ack); err != nil {
+			return err
+		}
+		if (response.TypeUrl == endpointType || response.TypeUrl == listenerType) && complete() {
+			if err := out.snapshot(assignments, map[string]map[string]proto.Message{"listeners": listeners}); err != nil {
 				return err
+			}
+			if o.watch == 0 {
+				return errComplete
 			}
 		}
 	}
 }
 
-func edsClusters(response *discovery.DiscoveryResponse, hosts []string) ([]string, error) {
-	var names []string
+// matchesOnly keeps of a listener what says which connections it accepts: each filter chain's
+// match. The chains' filters are typed configs of Envoy extensions this reader does not link, which
+// it could not print.
+func matchesOnly(l *listener.Listener) *listener.Listener {
+	kept := &listener.Listener{Name: l.Name}
+	for _, chain := range l.FilterChains {
+		kept.FilterChains = append(kept.FilterChains, &listener.FilterChain{Name: chain.Name, FilterChainMatch: chain.FilterChainMatch})
+	}
+	return kept
+}
+
+// clusterPrefix names the EDS clusters a proxy kind sends a service's requests through: a sidecar's
+// outbound clusters, a waypoint's inbound-vip clusters.
+func clusterPrefix(kind string) string {
+	if kind == "waypoint" {
+		return "inbound-vip|"
+	}
+	return "outbound|"
+}
+
+func edsClusters(response *discovery.DiscoveryResponse, prefix string, hosts []string) ([]string, error) {
+	var names, others []string
 	for _, resource := range response.Resources {
 		var c cluster.Cluster
 		if err := resource.UnmarshalTo(&c); err != nil {
 			return nil, err
 		}
-		if c.GetType() != cluster.Cluster_EDS || !strings.HasPrefix(c.Name, "outbound|") {
+		if c.GetType() != cluster.Cluster_EDS || !strings.HasPrefix(c.Name, prefix) {
+			others = append(others, fmt.Sprintf("%s (%s)", c.Name, c.GetType()))
 			continue
 		}
 		if len(hosts) == 0 || contains(hosts, c.Name[strings.LastIndex(c.Name, "|")+1:]) {
 			names = append(names, c.Name)
 		}
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(os.Stderr, "xds-reader: no EDS cluster %s* of the hosts among the %d clusters istiod sent: %s\n",
+			prefix, len(response.Resources), strings.Join(others, ", "))
 	}
 	return names, nil
 }
@@ -270,43 +338,52 @@ func contains(list []string, item string) bool {
 	return false
 }
 
-// followAddresses subscribes to every address, as ztunnel does, and prints the whole set after
-// each push.
+// followAddresses subscribes to every address and every authorization policy, as ztunnel does, and
+// prints the whole set after each push.
 func followAddresses(ctx context.Context, client discovery.AggregatedDiscoveryServiceClient, n *core.Node, o options, out *printer) error {
 	stream, err := client.DeltaAggregatedResources(ctx)
 	if err != nil {
 		return err
 	}
-	if err := stream.Send(&discovery.DeltaDiscoveryRequest{Node: n, TypeUrl: addressType}); err != nil {
-		return err
+	for _, typeURL := range []string{addressType, policyType} {
+		if err := stream.Send(&discovery.DeltaDiscoveryRequest{Node: n, TypeUrl: typeURL}); err != nil {
+			return err
+		}
 	}
 	out.event("connected", nil)
-	addresses := map[string]proto.Message{}
+	received := map[string]map[string]proto.Message{addressType: {}, policyType: {}}
+	// istiod answers each subscription once even when it has nothing to send.
+	answered := map[string]bool{}
 	for {
 		response, err := stream.Recv()
 		if err != nil {
 			return err
 		}
-		if response.TypeUrl == addressType {
+		resources, known := received[response.TypeUrl]
+		if known {
 			for _, resource := range response.Resources {
-				var address workloadapi.Address
-				if err := resource.Resource.UnmarshalTo(&address); err != nil {
+				var message proto.Message = &workloadapi.Address{}
+				if response.TypeUrl == policyType {
+					message = &security.Authorization{}
+				}
+				if err := resource.Resource.UnmarshalTo(message); err != nil {
 					return err
 				}
-				addresses[resource.Name] = &address
+				resources[resource.Name] = message
 			}
 			for _, name := range response.RemovedResources {
-				delete(addresses, name)
+				delete(resources, name)
 			}
 		}
 		if err := stream.Send(&discovery.DeltaDiscoveryRequest{Node: n, TypeUrl: response.TypeUrl, ResponseNonce: response.Nonce}); err != nil {
 			return err
 		}
-		if response.TypeUrl == addressType {
-			if err := out.snapshot(addresses); err != nil {
+		if known {
+			answered[response.TypeUrl] = true
+			if err := out.snapshot(received[addressType], map[string]map[string]proto.Message{"authorizations": received[policyType]}); err != nil {
 				return err
 			}
-			if o.watch == 0 {
+			if o.watch == 0 && answered[addressType] && answered[policyType] {
 				return errComplete
 			}
 		}

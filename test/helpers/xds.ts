@@ -6,14 +6,19 @@ import { LAB_ISTIOD, proxyContainer } from "./istiod";
 /** One line of xds-reader: a full snapshot of what istiod sent, or a connection event. */
 export interface ReaderLine {
   at: number;
+  /** Endpoints by cluster name (sidecar, waypoint) or addresses by name (ztunnel). */
   snapshot?: Record<string, any>;
+  /** A sidecar's inbound listener by name. */
+  listeners?: Record<string, any>;
+  /** The authorization policies ztunnel receives, by `namespace/name`. */
+  authorizations?: Record<string, any>;
   event?: "connected" | "disconnected";
   error?: string;
 }
 
 /** Who the reader connects as: a proxy's node ID and the metadata its bootstrap would send. */
 export interface ProxyIdentity {
-  kind: "sidecar" | "ztunnel";
+  kind: "sidecar" | "waypoint" | "ztunnel";
   node: string;
   metadata: Record<string, unknown>;
   /** `region/zone`; istiod takes a proxy's locality from its pod's node first, this only when the pod is gone. */
@@ -51,6 +56,20 @@ export function sidecarIdentity(pod: k8s.V1Pod, proxyVersion: string, locality?:
   };
 }
 
+/**
+ * The identity of a waypoint pod's proxy. Its pilot-agent names its node type from the container's
+ * arguments (`proxy router` in Istio 1.26, `proxy waypoint` in later releases), so the reader takes
+ * it from the pod istiod generated rather than assuming one release's.
+ */
+export function waypointIdentity(pod: k8s.V1Pod, proxyVersion: string): ProxyIdentity {
+  const args = proxyContainer(pod)?.args ?? [];
+  const nodeType = args[0] === "proxy" ? args[1] : undefined;
+  if (!nodeType)
+    throw new Error(`waypoint pod ${pod.metadata?.name} has no "proxy <type>" arguments: ${args.join(" ")}`);
+  const sidecar = sidecarIdentity(pod, proxyVersion);
+  return { ...sidecar, kind: "waypoint", node: sidecar.node.replace(/^sidecar~/, `${nodeType}~`) };
+}
+
 /** The identity of a node's ztunnel pod. */
 export function ztunnelIdentity(pod: k8s.V1Pod, proxyVersion: string): ProxyIdentity {
   const namespace = pod.metadata!.namespace!;
@@ -86,19 +105,20 @@ export async function readOnce(
   binary: string,
   identity: ProxyIdentity,
   hosts: string[] = [],
-): Promise<Record<string, any>> {
+): Promise<ReaderLine & { snapshot: Record<string, any> }> {
   const reader = new XdsFollower(binary, identity, hosts);
   // A proxy istiod never completes a snapshot for fails the read instead of holding the test.
   const deadline = setTimeout(() => void reader.stop(), 30_000);
   const lines = await reader.finished();
   clearTimeout(deadline);
-  const snapshot = lines.find((l) => l.snapshot)?.snapshot;
-  if (!snapshot) {
+  // The reader prints after each response and exits once it has every kind it asked for: the last is complete.
+  const line = lines.filter((l) => l.snapshot).pop();
+  if (!line?.snapshot) {
     throw new Error(
       `xds-reader got no snapshot for ${identity.node}: ${JSON.stringify(lines)} ${reader.stderr}`,
     );
   }
-  return snapshot;
+  return { ...line, snapshot: line.snapshot };
 }
 
 /** A reader that follows every push to one proxy until stopped. */
@@ -139,6 +159,9 @@ export class XdsFollower {
 /** An outbound cluster's name for a Service port, as istiod names it. */
 export const outboundCluster = (host: string, port: number): string => `outbound|${port}||${host}`;
 
+/** A waypoint's cluster for the HTTP requests to a Service port it serves, as istiod names it. */
+export const waypointCluster = (host: string, port: number): string => `inbound-vip|${port}|http|${host}`;
+
 /** One locality group of a ClusterLoadAssignment, as the tests judge it. */
 export interface LocalityGroup {
   zone: string;
@@ -158,7 +181,11 @@ export function localityGroups(assignment: any): LocalityGroup[] {
     priority: group.priority ?? 0,
     weight: group.loadBalancingWeight,
     endpoints: (group.lbEndpoints ?? []).map((e: any) => ({
-      address: e.endpoint?.address?.socketAddress?.address ?? "",
+      // A waypoint reaches a pod through an HBONE tunnel: an internal address naming the pod's IP and port.
+      address:
+        e.endpoint?.address?.socketAddress?.address ??
+        e.endpoint?.address?.envoyInternalAddress?.endpointId?.split(":")[0] ??
+        "",
       health: e.healthStatus ?? "UNKNOWN",
     })),
   }));

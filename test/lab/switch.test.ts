@@ -15,6 +15,8 @@ import {
   outboundCluster,
   readOnce,
   sidecarIdentity,
+  waypointCluster,
+  waypointIdentity,
   XdsFollower,
   ztunnelIdentity,
   ztunnelView,
@@ -79,6 +81,28 @@ const labelsOf = (o: { object: any }): Record<string, string> => o.object.metada
 /** An IP address as protojson gives a bytes field (base64), in dotted form. */
 const addressOf = (base64: string | undefined): string | undefined =>
   base64 === undefined ? undefined : [...Buffer.from(base64, "base64")].join(".");
+/** An Istio resource the lab asks Istio's webhook to judge. */
+interface IstioObject {
+  group: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+const networkingObject = (plural: string, name: string): IstioObject => ({
+  group: "networking.istio.io",
+  plural,
+  namespace: NAMESPACE,
+  name,
+});
+/** The mesh-wide PeerAuthentication the lab's `mtls: strict` declares. */
+const STRICT_MTLS: IstioObject = {
+  group: "security.istio.io",
+  plural: "peerauthentications",
+  namespace: "istio-system",
+  name: "default",
+};
+/** The policy istiod sends ztunnel for every workload under a STRICT PeerAuthentication: deny without a peer identity. */
+const ZTUNNEL_STRICT_POLICY = `${STRICT_MTLS.namespace}/istio_converted_static_strict`;
 const GATEWAY_API_CRDS = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"].map(
   (plural) => `${plural}.gateway.networking.k8s.io`,
 );
@@ -105,6 +129,8 @@ describe("the program against a real API server (kwok lab)", () => {
       dataplaneMode: "sidecar",
       cluster: { provider: "existing", kubeconfig, nodeZones: NODES, kubernetesVersion: "v1.32.0" },
       istio: { chartDirectory: charts, gatewayApiCrds: gatewayApi, values: labIstioValues() },
+      // Strict mTLS from the start: it must hold in both modes and through both switches.
+      mtls: "strict",
     });
   });
 
@@ -266,7 +292,7 @@ describe("the program against a real API server (kwok lab)", () => {
    * its webhook (caBundle patched in, failing closed), each object is sent to it again by a
    * server-side dry run of an update.
    */
-  async function expectValidatedByIstio(resources: [string, string][]): Promise<void> {
+  async function expectValidatedByIstio(resources: IstioObject[]): Promise<void> {
     await waitFor(
       "istiod to take over the validating webhook",
       async (): Promise<Check<true>> => {
@@ -279,18 +305,18 @@ describe("the program against a real API server (kwok lab)", () => {
       },
       SETTLING,
     );
-    for (const [plural, name] of resources) {
+    for (const { group, plural, namespace, name } of resources) {
       const current = (await cluster.custom.getNamespacedCustomObject(
-        "networking.istio.io",
+        group,
         "v1",
-        NAMESPACE,
+        namespace,
         plural,
         name,
       )) as { body: object };
       await cluster.custom.replaceNamespacedCustomObject(
-        "networking.istio.io",
+        group,
         "v1",
-        NAMESPACE,
+        namespace,
         plural,
         name,
         current.body,
@@ -304,7 +330,7 @@ describe("the program against a real API server (kwok lab)", () => {
     const clients = await clientPods();
     expect(Object.keys(clients).sort()).toEqual(ZONES);
     for (const [zone, pod] of Object.entries(clients)) {
-      const snapshot = await readOnce(reader(), sidecarIdentity(pod, PROXY_VERSION), HOSTS);
+      const { snapshot } = await readOnce(reader(), sidecarIdentity(pod, PROXY_VERSION), HOSTS);
       for (const service of SERVICES) {
         const groups = localityGroups(snapshot[outboundCluster(hostOf(service), 9080)]).filter(
           (g) => g.endpoints.length > 0,
@@ -336,15 +362,60 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   /**
+   * Under `mtls: strict` every Bookinfo sidecar accepts its service port over mTLS only: each
+   * filter chain istiod sends its inbound listener for port 9080 matches TLS, none plaintext.
+   */
+  async function expectSidecarsAcceptOnlyMtls(): Promise<void> {
+    const pods = (await cluster.pods(NAMESPACE)).filter(isReady).filter(hasSidecar);
+    for (const service of SERVICES) {
+      const pod = pods.find((p) => p.metadata!.labels?.app === service);
+      expect([service, pod !== undefined]).toEqual([service, true]);
+      const { listeners } = await readOnce(reader(), sidecarIdentity(pod!, PROXY_VERSION), HOSTS);
+      const chains = (listeners?.virtualInbound?.filterChains ?? []).filter(
+        (c: any) => c.filterChainMatch?.destinationPort === 9080,
+      );
+      const protocols = [...new Set(chains.map((c: any) => c.filterChainMatch?.transportProtocol))];
+      expect([service, protocols]).toEqual([service, ["tls"]]);
+    }
+  }
+
+  /**
+   * What istiod sends each zone's waypoint replica for every Bookinfo service: under `strict`, only
+   * endpoints of the replica's own zone carry traffic, and there is a healthy one.
+   */
+  async function expectWaypointEndpoints(pods: k8s.V1Pod[]): Promise<void> {
+    const nodeZones = await cluster.nodeZones();
+    for (const pod of pods) {
+      const zone = nodeZones[pod.spec!.nodeName!]!;
+      const { snapshot } = await readOnce(reader(), waypointIdentity(pod, PROXY_VERSION), HOSTS);
+      for (const service of SERVICES) {
+        const label = `waypoint ${zone} → ${service}`;
+        const groups = localityGroups(snapshot[waypointCluster(hostOf(service), 9080)]).filter(
+          (g) => g.endpoints.length > 0,
+        );
+        expect([label, groups.every((g) => g.region === REGION)]).toEqual([label, true]);
+        const carrying = [...new Set(groups.filter(carriesTraffic).map((g) => g.zone))];
+        expect([label, carrying]).toEqual([label, [zone]]);
+        const own = groups.filter((g) => g.zone === zone);
+        expect([label, own.some((g) => g.endpoints.some((e) => e.health === "HEALTHY"))]).toEqual([
+          label,
+          true,
+        ]);
+      }
+    }
+  }
+
+  /**
    * What istiod sends ztunnel: zone-preferring Services, each pointing at the waypoint, whose own
    * Service prefers the client's zone too; zoned workloads, HBONE for captured pods only.
    */
   async function expectZtunnelConfig(): Promise<void> {
     const [ztunnel] = (await cluster.pods("istio-system", "app=ztunnel")).filter(isReady);
     expect(ztunnel).toBeDefined();
-    const { workloads, services } = ztunnelView(
-      await readOnce(reader(), ztunnelIdentity(ztunnel, PROXY_VERSION)),
-    );
+    const read = await readOnce(reader(), ztunnelIdentity(ztunnel, PROXY_VERSION));
+    const { workloads, services } = ztunnelView(read.snapshot);
+    // mtls: strict reaches ztunnel as a deny-without-identity policy that every Bookinfo workload names.
+    expect(read.authorizations?.[ZTUNNEL_STRICT_POLICY]?.action).toBe("DENY");
     const waypointService = await cluster.core.readNamespacedService(WAYPOINT.name, NAMESPACE);
     const waypointAddress = waypointService.body.spec!.clusterIP!;
     for (const host of [...HOSTS, hostOf(WAYPOINT.name)]) {
@@ -370,6 +441,10 @@ describe("the program against a real API server (kwok lab)", () => {
         pod.metadata!.name,
         nodeZones[pod.spec!.nodeName!],
       ]);
+      expect([pod.metadata!.name, workload?.authorizationPolicies]).toEqual([
+        pod.metadata!.name,
+        expect.arrayContaining([ZTUNNEL_STRICT_POLICY]),
+      ]);
       // The waypoint's pods are not captured: they take HBONE themselves.
       if (!isWaypointPod(pod))
         expect([pod.metadata!.name, workload?.tunnelProtocol]).toEqual([pod.metadata!.name, "HBONE"]);
@@ -382,7 +457,7 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   /** The waypoint istiod generated from the program's Gateway: one ready replica in each zone. */
-  async function expectWaypointInEveryZone(): Promise<void> {
+  async function expectWaypointInEveryZone(): Promise<k8s.V1Pod[]> {
     const [deployment] = (await cluster.deployments(NAMESPACE)).filter(
       (d) => d.metadata!.name === WAYPOINT.name,
     );
@@ -390,6 +465,7 @@ describe("the program against a real API server (kwok lab)", () => {
     const nodeZones = await cluster.nodeZones();
     const pods = (await cluster.pods(NAMESPACE)).filter(isWaypointPod).filter(isReady);
     expect(pods.map((pod) => nodeZones[pod.spec!.nodeName!]).sort()).toEqual(ZONES);
+    return pods;
   }
 
   /** `istioctl analyze` over the lab: no error; its warnings go to the log. */
@@ -508,11 +584,13 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectTrafficDistribution();
     await expectInjected();
     await expectValidatedByIstio([
-      ...SERVICES.map((s): [string, string] => ["destinationrules", `${s}-locality`]),
-      ["gateways", "bookinfo-gateway"],
-      ["virtualservices", NAMESPACE],
+      ...SERVICES.map((s) => networkingObject("destinationrules", `${s}-locality`)),
+      networkingObject("gateways", "bookinfo-gateway"),
+      networkingObject("virtualservices", NAMESPACE),
+      STRICT_MTLS,
     ]);
     await expectSidecarEndpoints("strict");
+    await expectSidecarsAcceptOnlyMtls();
     await expectAnalyzeClean("up (sidecar)");
   });
 
@@ -665,7 +743,7 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectNoProxies();
     expect(istiod.runs[istiod.runs.length - 1].env.PILOT_ENABLE_AMBIENT).toBe("true");
     await expectZtunnelConfig();
-    await expectWaypointInEveryZone();
+    await expectWaypointEndpoints(await expectWaypointInEveryZone());
     await expectAnalyzeClean("switch to ambient");
     const nodeZonesNow = await cluster.nodeZones();
     expect(watcher.minimumReadyPerZone(nodeZonesNow, ZONES, since)).toEqual(
@@ -725,6 +803,7 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectInjected();
     expect(istiod.runs[istiod.runs.length - 1].env.PILOT_ENABLE_AMBIENT).toBeUndefined();
     await expectSidecarEndpoints("strict");
+    await expectSidecarsAcceptOnlyMtls();
     await expectAnalyzeClean("switch back to sidecar");
 
     const injectionOn = watcher.first(
