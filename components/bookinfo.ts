@@ -360,7 +360,9 @@ export class Bookinfo extends pulumi.ComponentResource {
    * time on the pod template, once istiod runs the ambient profile, and is awaited until the rollout
    * is done. The Deployments already run (this happens only on the way into ambient), so the patches
    * do not wait for their updates, which come after the ambient label. A later run no longer declares
-   * them; they are retained, so dropping them from the stack touches nothing.
+   * them; they are retained, so dropping them from the stack touches nothing. They take the restart
+   * time by force: each patch gets a new field manager, and a retained patch of an earlier switch
+   * still owns that field, so without force the next switch into ambient fails on the conflict.
    */
   private restartForHbone(
     name: string,
@@ -375,7 +377,7 @@ export class Bookinfo extends pulumi.ComponentResource {
         new kubernetes.apps.v1.DeploymentPatch(
           `${name}-${workload.name}-hbone-restart`,
           {
-            metadata: { name: workload.name, namespace },
+            metadata: { name: workload.name, namespace, annotations: { [PATCH_FORCE_ANNOTATION]: "true" } },
             spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
           },
           { ...child, dependsOn: meshReady, retainOnDelete: true },
@@ -383,6 +385,9 @@ export class Bookinfo extends pulumi.ComponentResource {
     );
   }
 }
+
+/** Makes a Pulumi patch take the fields it sets from whichever field manager owns them. */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 /** The pod-template annotation `kubectl rollout restart` sets; changing it rolls the Deployment. */
 export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";

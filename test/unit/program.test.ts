@@ -549,6 +549,8 @@ describe("switching mode on a live stack", () => {
       const annotations = restart.inputs.spec.template.metadata.annotations;
       expect(Object.keys(annotations)).toEqual(["kubectl.kubernetes.io/restartedAt"]);
       expect(restart.retainOnDelete).toBe(true);
+      // A retained patch of an earlier switch still owns the restart time under another field manager.
+      expect(restart.inputs.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true" });
       expect(intoAmbient.dependsOn(restart.name, "istio-ztunnel")).toBe(true);
       expect(intoAmbient.dependsOn(restart.name, "istio-istiod")).toBe(true);
       expect(intoAmbient.dependsOn("bookinfo-ambient-label", restart.name)).toBe(true);
