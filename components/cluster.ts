@@ -1,10 +1,8 @@
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, MinikubeClusterConfig } from "../stacks/config";
+import { ClusterConfig, MinikubeClusterConfig, minikubeKubeconfigPath } from "../stacks/config";
 import { REGION_LABEL, ZONE_LABEL } from "../stacks/contract";
 
 export interface ClusterArgs {
@@ -13,11 +11,6 @@ export interface ClusterArgs {
    * existing one reached through its kubeconfig file. Node zones and region come with it.
    */
   cluster: ClusterConfig;
-}
-
-/** Where minikube writes this profile's kubeconfig, instead of the machine's default one: named by the profile alone. */
-export function minikubeKubeconfigPath(profile: string): string {
-  return path.join(os.homedir(), ".kube", `${profile}.yaml`);
 }
 
 /** The `minikube start` command line; `--embed-certs` makes the kubeconfig self-contained. */

@@ -10,7 +10,8 @@ import {
   usesWaypoint,
   zonesWithoutReviews,
 } from "../stacks/modes";
-import { checkNodeLocality } from "../stacks/nodes";
+import { LIVE_MESH_TIMEOUT_MS, LiveMesh, orderingMode, readLiveMesh } from "../stacks/live-mesh";
+import { checkNodeLocality, describeReadFailure } from "../stacks/nodes";
 import { productpageCommand } from "../stacks/productpage";
 import { migration, switchOrder } from "../stacks/switch-order";
 import { Bookinfo } from "./bookinfo";
@@ -26,7 +27,10 @@ export interface LabArgs {
   config: StackConfig;
   /** The Gateway API CRDs to install (read by {@link readInstallSources}); none unless a waypoint needs them. */
   gatewayApiCrds: Manifest[];
-  /** The mode of the stack's previous run (undefined on a new stack); it tells a switch from an install. */
+  /**
+   * The mode this run switches from (undefined: an install): what the cluster runs, else the last
+   * run's outputs. It tells a switch from an install, and which way a half-done switch must go on.
+   */
   previousMode: DataplaneMode | undefined;
 }
 
@@ -154,12 +158,40 @@ export class Lab extends pulumi.ComponentResource {
 /**
  * Validates this stack's configuration (against its chart source, and the live nodes where they
  * came labelled), then declares the lab and returns the stack outputs. `readWeb` reads the chart
- * repository's index and the Gateway API CRDs' release (tests pass recorded ones).
+ * repository's index and the Gateway API CRDs' release, `readMesh` what the cluster runs now
+ * (tests pass recorded ones).
  */
-export async function declareStack(readWeb: FetchText = fetchText): Promise<DeclaredOutputs> {
+export async function declareStack(
+  readWeb: FetchText = fetchText,
+  readMesh: typeof readLiveMesh = readLiveMesh,
+): Promise<DeclaredOutputs> {
   const config = loadConfig();
   const gatewayApiCrds = await readInstallSources(config, readWeb);
   await checkNodeLocality(config);
-  const previousMode = await previousDataplaneMode();
+  const previousMode = await startingMode(config, readMesh);
   return new Lab("lab", { config, gatewayApiCrds, previousMode }).outputs;
+}
+
+/**
+ * The mode this run switches from: what the cluster runs, or the last run's outputs when the
+ * cluster cannot be asked (see {@link orderingMode}). Says so when the two disagree, and when the
+ * cluster did not answer.
+ */
+async function startingMode(
+  config: StackConfig,
+  readMesh: typeof readLiveMesh,
+): Promise<DataplaneMode | undefined> {
+  const lastOutputs = await previousDataplaneMode();
+  let live: LiveMesh | undefined;
+  try {
+    live = await readMesh(config);
+  } catch (error) {
+    await pulumi.log.warn(
+      `could not read which dataplane the cluster runs (${describeReadFailure(error, LIVE_MESH_TIMEOUT_MS)}); ` +
+        `the switch order follows the last run's outputs (\`${lastOutputs ?? "no run"}\`)`,
+    );
+  }
+  const { previous, note } = orderingMode(config.dataplaneMode, live, lastOutputs);
+  if (note) await pulumi.log.warn(note);
+  return previous;
 }

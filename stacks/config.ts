@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -570,4 +571,9 @@ export function loadConfig(): StackConfig {
     bookinfo: config.getObject<unknown>("bookinfo"),
   };
   return parseConfig(raw, pulumi.getStack());
+}
+
+/** Where minikube writes this profile's kubeconfig, instead of the machine's default one: named by the profile alone. */
+export function minikubeKubeconfigPath(profile: string): string {
+  return path.join(os.homedir(), ".kube", `${profile}.yaml`);
 }

@@ -219,18 +219,21 @@ export function readToolOutputs(outputs: OutputMap, stackName: string): ToolOutp
 }
 
 /** Where a stack's current mode was read from. */
-export type ModeSource = "last run" | "stack config" | "project default";
+export type ModeSource = "cluster" | "last run" | "stack config" | "project default";
 
 /**
- * The mode a stack runs now, the one rule every tool uses: what its last run recorded in its outputs;
- * for a stack that never ran, the mode its config names, else the project default. The config alone
- * is not the truth after a failed `up`, which leaves the config at the target mode and the cluster
- * part-way there.
+ * The mode a stack runs now, the one rule every tool uses: the one whole mode its cluster runs
+ * (`cluster`, see `stacks/live-mesh.ts`); else what its last run recorded in its outputs; for a
+ * stack that never ran, the mode its config names, else the project default. Neither the outputs
+ * nor the config alone are the truth after a cancelled or failed `up`: both then name the target
+ * mode while the cluster is part-way there.
  */
 export function currentMode(
   lastRun: DataplaneMode | undefined,
   configured: DataplaneMode | undefined,
+  inCluster?: DataplaneMode,
 ): { mode: DataplaneMode; source: ModeSource } {
+  if (inCluster) return { mode: inCluster, source: "cluster" };
   if (lastRun) return { mode: lastRun, source: "last run" };
   if (configured) return { mode: configured, source: "stack config" };
   return { mode: DEFAULTS.dataplaneMode, source: "project default" };

@@ -26,6 +26,8 @@ export interface SwitchPlan {
   from: DataplaneMode;
   /** Where {@link SwitchPlan.from} was read. */
   fromSource: ModeSource;
+  /** The pieces of both modes the cluster runs after a switch that stopped half way, in words. */
+  halfSwitched?: string;
   to: DataplaneMode;
   /** The engine's counts per operation. */
   changeSummary: OpMap;
@@ -98,6 +100,12 @@ export function renderPlan(plan: SwitchPlan): string {
     `Preview of stack \`${plan.stackName}\` with dataplaneMode \`${plan.to}\` (runs now: ${plan.from}, from its ${plan.fromSource}).`,
   );
   lines.push("The stack's config file is unchanged.");
+  if (plan.halfSwitched) {
+    lines.push(
+      `The cluster runs pieces of both modes (${plan.halfSwitched}): a switch stopped half way, and the ` +
+        `steps below are what remains to reach \`${plan.to}\`.`,
+    );
+  }
   lines.push("");
   if (plan.steps.length === 0) {
     lines.push("No resource would change.");

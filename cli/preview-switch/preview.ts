@@ -39,6 +39,7 @@ export async function previewSwitch(options: PreviewSwitchOptions): Promise<Swit
       stackName: options.stackName,
       from: current.mode,
       fromSource: current.source,
+      halfSwitched: current.halfSwitched,
       to,
       changeSummary: result.changeSummary,
       steps,

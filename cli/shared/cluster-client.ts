@@ -1,3 +1,4 @@
+import { LiveMesh, readMesh } from "../../stacks/live-mesh";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -36,6 +37,7 @@ function collector(chunks: Buffer[]): Writable {
 
 /** A stack's Bookinfo namespace (and its nodes), reached with the stack's own kubeconfig. */
 export class BookinfoClient {
+  private readonly config: KubeConfig;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly discovery: DiscoveryV1Api;
@@ -48,10 +50,15 @@ export class BookinfoClient {
   ) {
     const config = new KubeConfig();
     config.loadFromString(kubeconfig);
+    this.config = config;
     this.core = config.makeApiClient(CoreV1Api);
     this.apps = config.makeApiClient(AppsV1Api);
     this.discovery = config.makeApiClient(DiscoveryV1Api);
     this.exec = new Exec(config);
+  }
+  /** What of each dataplane the cluster runs now (see `stacks/live-mesh.ts`). */
+  mesh(): Promise<LiveMesh> {
+    return readMesh(this.config, this.namespace);
   }
 
   /** All nodes. */

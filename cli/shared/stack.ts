@@ -1,4 +1,5 @@
-import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import { KubeConfig } from "@kubernetes/client-node";
+import { LocalWorkspace, OutputMap, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -12,6 +13,7 @@ import {
   isDataplaneMode,
   readToolOutputs,
 } from "../../stacks/contract";
+import { describeMesh, LiveMesh, readMesh, wholeMode } from "../../stacks/live-mesh";
 import { BookinfoClient } from "./cluster-client";
 import { UsageError } from "./exit";
 import { describeFailure } from "./failure";
@@ -94,14 +96,32 @@ export function configuredMode(stackFileText: string | undefined): DataplaneMode
   return isDataplaneMode(value) ? value : undefined;
 }
 
-/** The mode a stack runs now and where that was read (see {@link currentMode}). */
+/** The mode a stack runs now, where that was read (see {@link currentMode}), and a half-done switch in words. */
 export async function stackMode(
   stack: Stack,
   ref: StackRef,
-): Promise<{ mode: DataplaneMode; source: ModeSource }> {
-  const lastRun: unknown = (await stack.outputs()).dataplaneMode?.value;
+): Promise<{ mode: DataplaneMode; source: ModeSource; halfSwitched?: string }> {
+  const outputs = await stack.outputs();
+  const lastRun: unknown = outputs.dataplaneMode?.value;
   const file = await stackConfigFile(ref.workDir, ref.stackName);
-  return currentMode(isDataplaneMode(lastRun) ? lastRun : undefined, configuredMode(file.text));
+  const live = await liveMeshOf(outputs);
+  const mode = currentMode(
+    isDataplaneMode(lastRun) ? lastRun : undefined,
+    configuredMode(file.text),
+    live && wholeMode(live),
+  );
+  const half = live && live.ambient.length > 0 && live.sidecar.length > 0;
+  return half ? { ...mode, halfSwitched: describeMesh(live) } : mode;
+}
+
+/** What the cluster of a deployed stack runs; undefined for a stack never deployed, or a cluster that does not answer. */
+async function liveMeshOf(outputs: OutputMap): Promise<LiveMesh | undefined> {
+  const kubeconfig: unknown = outputs.kubeconfig?.value;
+  const namespace: unknown = outputs.bookinfoNamespace?.value;
+  if (typeof kubeconfig !== "string" || typeof namespace !== "string") return undefined;
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  return readMesh(config, namespace).catch(() => undefined);
 }
 
 /** A deployed stack: the stack, the outputs the tools read, and a client for its Bookinfo namespace. */

@@ -1,6 +1,6 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { DataplaneMode, MODE_KEY, currentMode } from "../../stacks/contract";
+import { DataplaneMode, MODE_KEY } from "../../stacks/contract";
 import { SwitchPlan, renderPlan } from "../preview-switch/plan";
 import { previewSwitch } from "../preview-switch/preview";
 import { ALL_VIAS } from "../shared/answers";
@@ -16,6 +16,7 @@ import { renderSuccessRateSvg } from "./chart";
 import { Measurement, measureSwitch } from "./measure";
 import { SwitchOptions } from "./options";
 import { renderSwitchTable, switchResult } from "./report";
+import { switchStart } from "./start";
 import { SwitchStats, perSecondBuckets, switchStats } from "./stats";
 
 /** Requests per zone and path of the check after the switch. */
@@ -23,15 +24,25 @@ const VERIFY_REQUESTS = 100;
 
 type Log = (line: string) => void;
 
-/** Step 1: the deployed stack, and the mode it runs, which must not be the target already. */
+/**
+ * Step 1: the deployed stack, and the mode its cluster runs, which must be one whole mode other than
+ * the target, with no operation of an interrupted engine left pending (see {@link switchStart}).
+ */
 async function connect(options: SwitchOptions): Promise<{ deployed: DeployedStack; from: DataplaneMode }> {
   const ref = { workDir: options.cwd, stackName: options.stack };
   const deployed = await connectStack(ref);
-  // A deployed stack has a last run, whose outputs were just read: the rule needs no stack file.
-  const { mode: from } = currentMode(deployed.outputs.dataplaneMode, undefined);
-  if (from === options.to) {
-    throw new UsageError(`stack \`${options.stack}\` already runs ${options.to}; nothing to switch`);
-  }
+  const [live, state] = await Promise.all([deployed.cluster.mesh(), deployed.stack.exportStack()]);
+  // The Automation API types the export's deployment as any; this is the field Pulumi's state format names.
+  const deployment = state.deployment as
+    { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
+  const pending = deployment?.pending_operations ?? [];
+  const from = switchStart({
+    stack: options.stack,
+    to: options.to,
+    recorded: deployed.outputs.dataplaneMode,
+    live,
+    pendingOperations: pending.map((o) => ({ type: o.type, urn: o.resource.urn })),
+  });
   return { deployed, from };
 }
 

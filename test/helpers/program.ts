@@ -3,6 +3,7 @@ import * as log from "@pulumi/pulumi/log";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { declareStack } from "../../components/lab";
+import type { LiveMesh } from "../../stacks/live-mesh";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
 
@@ -86,11 +87,17 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
 /**
  * Declares the program's stack (what `index.ts` exports) under Pulumi mocks with the given stack
  * config (keys without the project prefix) and returns every registered resource. `previousMode`
- * plays the stack's last outputs.
+ * plays the stack's last outputs, `liveMesh` what the cluster runs (by default there is no cluster
+ * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer).
  */
 export async function runUnderMocks(
   config: Record<string, unknown>,
-  options: { stack?: string; previousMode?: string; chartIndex?: FetchText } = {},
+  options: {
+    stack?: string;
+    previousMode?: string;
+    chartIndex?: FetchText;
+    liveMesh?: LiveMesh | Error;
+  } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
   const resources: Registered[] = [];
@@ -138,7 +145,10 @@ export async function runUnderMocks(
     ),
   );
 
-  const program = await declareStack(options.chartIndex ?? recordedWeb);
+  const liveMesh = options.liveMesh;
+  const program = await declareStack(options.chartIndex ?? recordedWeb, () =>
+    liveMesh instanceof Error ? Promise.reject(liveMesh) : Promise.resolve(liveMesh),
+  );
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;

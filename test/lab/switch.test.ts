@@ -7,7 +7,7 @@ import { PROBE_RUN_LABEL } from "../../cli/switch/probe";
 import { connectStack } from "../../cli/shared/stack";
 import { measureSwitch } from "../../cli/switch/measure";
 import { runVerify } from "../../cli/verify/check";
-import { ClusterReader, ServiceEndpoint, SwitchWatcher } from "../helpers/cluster";
+import { ClusterReader, Observed, ServiceEndpoint, SwitchWatcher } from "../helpers/cluster";
 import { hasSidecar, LabIstiod, labIstioValues } from "../helpers/istiod";
 import {
   carriesTraffic,
@@ -555,14 +555,75 @@ describe("the program against a real API server (kwok lab)", () => {
     mode: "sidecar" | "ambient",
     watcher: SwitchWatcher,
   ): Promise<{ since: number; gaps: string[]; pushes: number }> {
-    await test.stack.setConfig(MODE_KEY, { value: mode });
+    return switchThrough([{ mode, label: `switch to ${mode} (up)` }], watcher);
+  }
+
+  /** One `up` of a switch; with `cancelAt`, Ctrl-C once the watcher has seen that change. */
+  interface SwitchRun {
+    mode: "sidecar" | "ambient";
+    label: string;
+    cancelAt?: (o: Observed) => boolean;
+    /** The step must fail on its own with a message containing this (a cause the test put in place). */
+    failsWith?: string;
+    /** Runs once this step's `up` has ended, before the next one. */
+    after?: () => Promise<void>;
+  }
+
+  /**
+   * Runs `up` once per step while the watcher and the xDS readers record everything. A step with
+   * `cancelAt` is cancelled as a user's Ctrl-C does (the Automation API's abort sends the CLI SIGINT;
+   * the engine finishes the steps in flight) as soon as its change is seen, and must end failed.
+   */
+  async function switchThrough(
+    runs: SwitchRun[],
+    watcher: SwitchWatcher,
+  ): Promise<{ since: number; gaps: string[]; pushes: number; logs: string[]; replaced: string[] }> {
     await watcher.start();
     const followers = await followSwitch();
     // Let the initial list of each watch and the first pushes arrive, so "since" separates them from the switch.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const since = watcher.latest();
+    const logs: string[] = [];
+    const replaced: string[] = [];
     try {
-      await timed(`switch to ${mode} (up)`, () => test.stack.up({ onOutput: () => undefined }));
+      for (const run of runs) {
+        await test.stack.setConfig(MODE_KEY, { value: run.mode });
+        let log = "";
+        const onOutput = (text: string) => (log += text);
+        if (run.failsWith) {
+          const message = await timed(run.label, () =>
+            test.stack.up({ onOutput }).then(
+              () => "completed",
+              (error: Error) => error.message,
+            ),
+          );
+          expect([run.label, message]).toEqual([run.label, expect.stringContaining(run.failsWith)]);
+        } else if (!run.cancelAt) {
+          const result = await timed(run.label, () => test.stack.up({ onOutput }));
+          const replacements = result.summary.resourceChanges?.replace ?? 0;
+          if (replacements > 0) replaced.push(`${run.label}: ${replacements} replaced`);
+        } else {
+          const cancelAt = run.cancelAt;
+          const abort = new AbortController();
+          const started = watcher.latest();
+          const poll = setInterval(() => {
+            if (Number.isFinite(watcher.first(cancelAt, started))) abort.abort();
+          }, 100);
+          try {
+            const outcome = await timed(run.label, () =>
+              test.stack.up({ onOutput, signal: abort.signal }).then(
+                () => "completed",
+                (error: Error) => (abort.signal.aborted ? "failed" : `failed on its own: ${error.message}`),
+              ),
+            );
+            expect([run.label, abort.signal.aborted, outcome]).toEqual([run.label, true, "failed"]);
+          } finally {
+            clearInterval(poll);
+          }
+        }
+        logs.push(log);
+        await run.after?.();
+      }
       await new Promise((resolve) => setTimeout(resolve, 3000));
     } finally {
       watcher.stop();
@@ -571,8 +632,10 @@ describe("the program against a real API server (kwok lab)", () => {
     const pushes = [...Object.values(followers.sidecars), followers.ztunnel]
       .map((f) => f.snapshots().length)
       .reduce((a, b) => a + b, 0);
-    console.log(`switch to ${mode}: the readers received ${pushes} configuration pushes from istiod`);
-    return { since, gaps: inZoneGaps(followers), pushes };
+    console.log(
+      `${runs.map((r) => r.label).join(", then ")}: the readers received ${pushes} configuration pushes from istiod`,
+    );
+    return { since, gaps: inZoneGaps(followers), pushes, logs, replaced };
   }
 
   it("1. up in sidecar mode: releases, zones, labels, locality, gateway", async () => {
@@ -849,6 +912,183 @@ describe("the program against a real API server (kwok lab)", () => {
       (c) => c.metadata!.name!,
     );
     expect(crds).toEqual(expect.arrayContaining(GATEWAY_API_CRDS));
+  });
+
+  /** Every Bookinfo Deployment kept a ready pod (each runs in one zone); the waypoint is judged on its own. */
+  function expectNoDeploymentEmptied(watcher: SwitchWatcher, since: number): void {
+    for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
+      if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
+    }
+  }
+
+  const ztunnelReadyOnEveryNode = (o: Observed) =>
+    o.kind === "DaemonSet" && o.name === "ztunnel" && o.object.status?.numberReady === ZONES.length;
+  const labelledAmbient = (o: Observed) =>
+    o.kind === "Namespace" && labelsOf(o)["istio.io/dataplane-mode"] === "ambient";
+
+  it("5a. a switch into ambient cancelled once ztunnel is ready is rolled back by `up` in sidecar mode", async () => {
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
+    // What Pulumi recorded of the cancelled update: its stack outputs, and operations left pending.
+    let recordedMode: unknown;
+    let pending: unknown[] = [];
+    const { since, gaps, replaced } = await switchThrough(
+      [
+        {
+          mode: "ambient",
+          label: "into ambient, cancelled at ztunnel ready (up)",
+          cancelAt: ztunnelReadyOnEveryNode,
+          after: async () => {
+            recordedMode = (await test.stack.outputs()).dataplaneMode?.value;
+            pending = (await test.stack.exportStack()).deployment?.pending_operations ?? [];
+          },
+        },
+        { mode: "sidecar", label: "rollback to sidecar (up)" },
+      ],
+      watcher,
+    );
+    console.log(`after the cancelled switch the stack outputs say dataplaneMode ${String(recordedMode)}`);
+    // Ctrl-C lets the engine finish the steps in flight: nothing is left pending.
+    expect(pending).toEqual([]);
+    expect(gaps).toEqual([]);
+    expect(replaced).toEqual([]);
+    expectNoDeploymentEmptied(watcher, since);
+    // Neither the cancelled run nor the rollback ever put the namespace in ambient.
+    expect(watcher.first(labelledAmbient, since)).toBe(Infinity);
+    expect((await test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
+    await expectSidecarMode();
+    await expectInjected();
+    await expectSidecarEndpoints("strict");
+    await expectSidecarsAcceptOnlyMtls();
+  });
+
+  it("5b. a switch into ambient cancelled once the namespace is labelled ambient is completed by `up` again", async () => {
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
+    const { since, gaps, replaced, logs } = await switchThrough(
+      [
+        {
+          mode: "ambient",
+          label: "into ambient, cancelled at the ambient label (up)",
+          cancelAt: labelledAmbient,
+        },
+        { mode: "ambient", label: "resumed into ambient (up)" },
+      ],
+      watcher,
+    );
+    expect(gaps).toEqual([]);
+    expect(replaced).toEqual([]);
+    expectNoDeploymentEmptied(watcher, since);
+    expect((await test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
+    console.log(
+      `resume note: ${
+        logs[1]
+          .split("\n")
+          .filter((l) => l.includes("half way"))
+          .join(" ") || "none"
+      }`,
+    );
+    const labels = await cluster.namespaceLabels(NAMESPACE);
+    expect([labels["istio.io/dataplane-mode"], labels[WAYPOINT.useLabel], labels["istio-injection"]]).toEqual(
+      ["ambient", WAYPOINT.name, undefined],
+    );
+    await expectNoProxies();
+    await expectZtunnelConfig();
+    await expectWaypointEndpoints(await expectWaypointInEveryZone());
+  });
+
+  /**
+   * An admission policy that denies adding the injection label to the Bookinfo namespace: the first
+   * step of the way back to sidecar, refused as a cluster's own policy or webhook would refuse it.
+   */
+  const DENY_INJECTION = "lab-deny-injection-label";
+  const DENIAL = "the lab's admission policy denies the injection label";
+  async function denyInjectionLabel(): Promise<void> {
+    await cluster.admission.createValidatingAdmissionPolicy({
+      metadata: { name: DENY_INJECTION },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["namespaces"] },
+          ],
+        },
+        matchConditions: [{ name: "bookinfo", expression: `object.metadata.name == '${NAMESPACE}'` }],
+        validations: [
+          {
+            expression: "!(has(object.metadata.labels) && 'istio-injection' in object.metadata.labels)",
+            message: DENIAL,
+          },
+        ],
+      },
+    });
+    await cluster.admission.createValidatingAdmissionPolicyBinding({
+      metadata: { name: DENY_INJECTION },
+      spec: { policyName: DENY_INJECTION, validationActions: ["Deny"] },
+    });
+    // The API server enforces a new policy once its informer has it: wait until a dry run is denied.
+    await waitFor(
+      "the admission policy to be enforced",
+      async (): Promise<Check<true>> => {
+        const denied = await cluster.core
+          .patchNamespace(
+            NAMESPACE,
+            { metadata: { labels: { "istio-injection": "enabled" } } },
+            undefined,
+            "All",
+            undefined,
+            undefined,
+            undefined,
+            { headers: { "Content-Type": "application/merge-patch+json" } },
+          )
+          .then(
+            () => false,
+            (error: { body?: { message?: string } }) => (error.body?.message ?? "").includes(DENIAL),
+          );
+        return denied ? { done: true, value: true } : { done: false, reason: "not denied yet" };
+      },
+      SETTLING,
+    );
+  }
+  async function allowInjectionLabel(): Promise<void> {
+    await cluster.admission.deleteValidatingAdmissionPolicyBinding(DENY_INJECTION);
+    await cluster.admission.deleteValidatingAdmissionPolicy(DENY_INJECTION);
+  }
+  const generations = async () =>
+    Object.fromEntries((await bookinfoDeployments()).map((d) => [d.metadata!.name!, d.metadata!.generation]));
+
+  it("5c. a switch back to sidecar whose first step the cluster denies fails with the cause, touches no workload, and completes once the cause is gone", async () => {
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
+    await denyInjectionLabel();
+    const before = await generations();
+    let afterFailure: Record<string, number | undefined> = {};
+    let labelsAfterFailure: Record<string, string> = {};
+    const { since, gaps, replaced } = await switchThrough(
+      [
+        {
+          mode: "sidecar",
+          label: "back to sidecar, denied (up)",
+          failsWith: DENIAL,
+          after: async () => {
+            afterFailure = await generations();
+            labelsAfterFailure = await cluster.namespaceLabels(NAMESPACE);
+            await allowInjectionLabel();
+          },
+        },
+        { mode: "sidecar", label: "back to sidecar, resumed (up)" },
+      ],
+      watcher,
+    );
+    expect(afterFailure).toEqual(before);
+    expect([labelsAfterFailure["istio.io/dataplane-mode"], labelsAfterFailure["istio-injection"]]).toEqual([
+      "ambient",
+      undefined,
+    ]);
+    expect(gaps).toEqual([]);
+    expect(replaced).toEqual([]);
+    expectNoDeploymentEmptied(watcher, since);
+    expect((await test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
+    await expectSidecarMode();
+    await expectInjected();
+    await expectSidecarEndpoints("strict");
   });
 
   it("6. destroy leaves no namespace, release, Istio custom resource, zone label or stack file behind", async () => {

@@ -55,6 +55,11 @@ describe("currentMode", () => {
     },
   );
 
+  it("believes the one whole mode the cluster runs over the outputs, which a cancelled up writes at the target", () => {
+    expect(currentMode("ambient", "ambient", "sidecar")).toEqual({ mode: "sidecar", source: "cluster" });
+    expect(currentMode("sidecar", undefined, "ambient")).toEqual({ mode: "ambient", source: "cluster" });
+  });
+
   it("falls back to the stack config, then the project default, for a stack that never ran", () => {
     expect(currentMode(undefined, "ambient")).toEqual({ mode: "ambient", source: "stack config" });
     expect(currentMode(undefined, undefined)).toEqual({ mode: "sidecar", source: "project default" });

@@ -1,8 +1,3 @@
-import * as fs from "fs";
-import * as http from "http";
-import { AddressInfo } from "net";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig } from "../../stacks/config";
 import {
@@ -13,6 +8,7 @@ import {
   readNodes,
   regionProblems,
 } from "../../stacks/nodes";
+import { apiServer, json, kubeconfigFile, refusedUrl } from "../helpers/api-server";
 import { runUnderMocks } from "../helpers/program";
 
 const ZONES = ["zone-a", "zone-b", "zone-c"];
@@ -126,63 +122,12 @@ describe("describeReadFailure", () => {
   });
 });
 
-/** A stand-in API server: answers the node list with `respond`, or never when it is undefined. */
-async function apiServer(
-  respond?: (response: http.ServerResponse) => void,
-): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
-  const requests: string[] = [];
-  const server = http.createServer((request, response) => {
-    requests.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
-    respond?.(response);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const json = (status: number, body: unknown) => (response: http.ServerResponse) => {
-  response.writeHead(status, { "content-type": "application/json" });
-  response.end(JSON.stringify(body));
-};
 const nodeList = (nodes: NodeLabels[]) =>
   json(200, {
     kind: "NodeList",
     apiVersion: "v1",
     items: nodes.map((n) => ({ metadata: { name: n.name, labels: n.labels } })),
   });
-
-/** A kubeconfig whose current context points at `current`, with a second context `lab` at `lab`. */
-function kubeconfigFile(current: string, lab = current): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-nodes-"));
-  const file = path.join(dir, "kubeconfig");
-  fs.writeFileSync(
-    file,
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      `clusters: [{name: current, cluster: {server: '${current}'}}, {name: lab, cluster: {server: '${lab}'}}]`,
-      "users: [{name: current, user: {token: current-token}}, {name: lab, user: {token: lab-token}}]",
-      "contexts: [{name: current, context: {cluster: current, user: current}}, {name: lab, context: {cluster: lab, user: lab}}]",
-      "current-context: current",
-    ].join("\n"),
-  );
-  return file;
-}
-
-/** An address on this machine where nothing listens. */
-async function refusedUrl(): Promise<string> {
-  const server = await apiServer();
-  await server.close();
-  return server.url;
-}
 
 describe("readNodes", () => {
   it("lists the nodes with their labels through the kubeconfig's current context", async () => {

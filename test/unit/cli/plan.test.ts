@@ -81,6 +81,18 @@ describe("renderPlan", () => {
     expect(text).toContain("The stack's config file is unchanged.");
   });
 
+  it("says when the cluster is half-switched that the steps are what remains", () => {
+    const half = renderPlan({
+      ...plan,
+      halfSwitched: "DaemonSet istio-system/ztunnel; 3 pod(s) in bookinfo with an istio-proxy sidecar",
+    });
+    expect(half).toContain(
+      "The cluster runs pieces of both modes (DaemonSet istio-system/ztunnel; 3 pod(s) in bookinfo with an " +
+        "istio-proxy sidecar): a switch stopped half way, and the steps below are what remains to reach `ambient`.",
+    );
+    expect(text).not.toContain("half way");
+  });
+
   it("prints op, type and name per resource", () => {
     expect(text).toMatch(/\+\s+create\s+kubernetes:helm\.sh\/v3:Release\s+istio-cni/);
     expect(text).toMatch(

@@ -1,0 +1,57 @@
+import { DataplaneMode, MODE_KEY } from "../../stacks/contract";
+import { describeMesh, LiveMesh, wholeMode } from "../../stacks/live-mesh";
+import { UsageError } from "../shared/exit";
+
+/** What the switch tool knows of a stack before it touches anything. */
+export interface StartingPoint {
+  stack: string;
+  to: DataplaneMode;
+  /** The mode the stack's last run recorded in its outputs (which a cancelled run writes too). */
+  recorded: DataplaneMode | undefined;
+  /** What the cluster runs now. */
+  live: LiveMesh;
+  /** Operations the stack's state holds as begun and never finished (an engine that was killed). */
+  pendingOperations: { type: string; urn: string }[];
+}
+
+const otherMode = (mode: DataplaneMode): DataplaneMode => (mode === "ambient" ? "sidecar" : "ambient");
+
+/**
+ * The mode a measured switch starts from, or a {@link UsageError} saying why it must not start and the
+ * one command to run first. A switch measured from a half-switched cluster would measure the rest of
+ * another switch, so the tool refuses it; the program itself finishes or undoes such a switch.
+ */
+export function switchStart(point: StartingPoint): DataplaneMode {
+  const stack = `--stack ${point.stack}`;
+  if (point.pendingOperations.length > 0) {
+    const urns = point.pendingOperations.map((o) => `${o.type} ${o.urn.split("::").pop()}`).join(", ");
+    throw new UsageError(
+      `stack \`${point.stack}\` has ${point.pendingOperations.length} operation(s) an interrupted engine ` +
+        `left pending (${urns}); nothing was touched. Run \`pulumi refresh ${stack} --yes ` +
+        "--clear-pending-creates` (it reads each resource back from the cluster and forgets the creates " +
+        "that never finished), then this command again",
+    );
+  }
+  const from = wholeMode(point.live);
+  if (from === undefined && point.live.ambient.length > 0) {
+    const back = point.recorded === point.to ? otherMode(point.to) : point.recorded;
+    throw new UsageError(
+      `the cluster of stack \`${point.stack}\` runs pieces of both modes (${describeMesh(point.live)}): ` +
+        "a switch stopped half way, and measuring from here would measure the rest of it; nothing was " +
+        `touched. Finish it with \`pulumi config set ${MODE_KEY} ${point.to} ${stack} && pulumi up ${stack}\`` +
+        (back
+          ? `, or go back with \`pulumi config set ${MODE_KEY} ${back} ${stack} && pulumi up ${stack}\``
+          : "") +
+        "; then switch again from a whole mode",
+    );
+  }
+  if (from === undefined) {
+    throw new UsageError(
+      `the cluster of stack \`${point.stack}\` runs no Bookinfo in the mesh to measure; run \`pulumi up ${stack}\` first`,
+    );
+  }
+  if (from === point.to) {
+    throw new UsageError(`stack \`${point.stack}\` already runs ${point.to}; nothing to switch`);
+  }
+  return from;
+}
