@@ -130,7 +130,10 @@ export function deploymentSpec(
     ...ROLLOUT,
     template: {
       metadata: {
-        labels,
+        // An ambient pod refuses a sidecar even while the namespace still carries the injection label:
+        // a switch resumed or rolled back into ambient restarts pods before that label goes, and
+        // their template no longer changes afterwards to restart them again.
+        labels: mode === "ambient" ? { ...labels, [INJECT_LABEL]: "false" } : labels,
         annotations: {
           [MODE_ANNOTATION]: mode,
           // The proxy starts before and stops after the app, so neither end of a pod's life loses requests.
@@ -385,6 +388,9 @@ export class Bookinfo extends pulumi.ComponentResource {
     );
   }
 }
+
+/** The pod label by which Istio's injection webhook skips a pod in a namespace labelled for injection. */
+export const INJECT_LABEL = "sidecar.istio.io/inject";
 
 /** Makes a Pulumi patch take the fields it sets from whichever field manager owns them. */
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";

@@ -1,5 +1,6 @@
 import { DataplaneMode, MODE_KEY } from "../../stacks/contract";
 import { describeMesh, LiveMesh, wholeMode } from "../../stacks/live-mesh";
+import { PendingOperation } from "../recover/recover";
 import { UsageError } from "../shared/exit";
 
 /** What the switch tool knows of a stack before it touches anything. */
@@ -11,7 +12,7 @@ export interface StartingPoint {
   /** What the cluster runs now. */
   live: LiveMesh;
   /** Operations the stack's state holds as begun and never finished (an engine that was killed). */
-  pendingOperations: { type: string; urn: string }[];
+  pendingOperations: PendingOperation[];
 }
 
 const otherMode = (mode: DataplaneMode): DataplaneMode => (mode === "ambient" ? "sidecar" : "ambient");
@@ -26,10 +27,9 @@ export function switchStart(point: StartingPoint): DataplaneMode {
   if (point.pendingOperations.length > 0) {
     const urns = point.pendingOperations.map((o) => `${o.type} ${o.urn.split("::").pop()}`).join(", ");
     throw new UsageError(
-      `stack \`${point.stack}\` has ${point.pendingOperations.length} operation(s) an interrupted engine ` +
-        `left pending (${urns}); nothing was touched. Run \`pulumi refresh ${stack} --yes ` +
-        "--clear-pending-creates` (it reads each resource back from the cluster and forgets the creates " +
-        "that never finished), then this command again",
+      `stack \`${point.stack}\` has ${point.pendingOperations.length} operation(s) a killed engine ` +
+        `left pending (${urns}); nothing was touched. Run \`npm run recover -- ${stack}\` (it removes the ` +
+        "dead engine's update lock and clears the creates that never finished), then this command again",
     );
   }
   const from = wholeMode(point.live);
@@ -54,4 +54,31 @@ export function switchStart(point: StartingPoint): DataplaneMode {
     throw new UsageError(`stack \`${point.stack}\` already runs ${point.to}; nothing to switch`);
   }
   return from;
+}
+
+/**
+ * What a switch whose `up` failed or was interrupted left, from what the cluster runs now, and the
+ * one command that finishes it and the one that goes back.
+ */
+export function stoppedSwitchAdvice(
+  stack: string,
+  from: DataplaneMode,
+  to: DataplaneMode,
+  live: LiveMesh | undefined,
+): string[] {
+  const flag = `--stack ${stack}`;
+  const runs = live ? wholeMode(live) : undefined;
+  const state = !live
+    ? "The cluster did not answer: what it runs now is not known."
+    : runs === from
+      ? `The cluster still runs ${from} only (${describeMesh(live)}).`
+      : runs === to
+        ? `The cluster already runs ${to} only (${describeMesh(live)}); the last steps may remain.`
+        : `The cluster runs pieces of both modes (${describeMesh(live)}).`;
+  return [
+    state,
+    `  finish the switch:  pulumi up ${flag}   (the config already says ${MODE_KEY}=${to})`,
+    `  or go back:         pulumi config set ${MODE_KEY} ${from} ${flag} && pulumi up ${flag}`,
+    "Either orders itself by what the cluster runs, so it takes the remaining steps in order.",
+  ];
 }

@@ -16,7 +16,8 @@ import { renderSuccessRateSvg } from "./chart";
 import { Measurement, measureSwitch } from "./measure";
 import { SwitchOptions } from "./options";
 import { renderSwitchTable, switchResult } from "./report";
-import { switchStart } from "./start";
+import { stoppedSwitchAdvice, switchStart } from "./start";
+import { pendingOperations } from "../recover/recover";
 import { SwitchStats, perSecondBuckets, switchStats } from "./stats";
 
 /** Requests per zone and path of the check after the switch. */
@@ -31,17 +32,13 @@ type Log = (line: string) => void;
 async function connect(options: SwitchOptions): Promise<{ deployed: DeployedStack; from: DataplaneMode }> {
   const ref = { workDir: options.cwd, stackName: options.stack };
   const deployed = await connectStack(ref);
-  const [live, state] = await Promise.all([deployed.cluster.mesh(), deployed.stack.exportStack()]);
-  // The Automation API types the export's deployment as any; this is the field Pulumi's state format names.
-  const deployment = state.deployment as
-    { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
-  const pending = deployment?.pending_operations ?? [];
+  const [live, pending] = await Promise.all([deployed.cluster.mesh(), pendingOperations(deployed.stack)]);
   const from = switchStart({
     stack: options.stack,
     to: options.to,
     recorded: deployed.outputs.dataplaneMode,
     live,
-    pendingOperations: pending.map((o) => ({ type: o.type, urn: o.resource.urn })),
+    pendingOperations: pending,
   });
   return { deployed, from };
 }
@@ -246,7 +243,8 @@ export async function runSwitch(options: SwitchOptions, interrupt: Interrupt): P
   const measured = await applyUnderProbes(deployed, options, started, interrupt, log);
   if (measured.applyError) {
     log(`pulumi up FAILED: ${measured.applyError}`);
-    log(`The stack config now says ${options.to}; the cluster may be half switched.`);
+    const live = await deployed.cluster.mesh().catch(() => undefined);
+    for (const line of stoppedSwitchAdvice(options.stack, from, options.to, live)) log(line);
   }
   const stats = switchStats(zones, measured.records);
   const table = renderSwitchTable(stats);

@@ -1,10 +1,10 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { previewSwitch } from "../../cli/preview-switch/preview";
 import { summarisePlan } from "../../cli/preview-switch/plan";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
+import { kubeconfigFile } from "../helpers/api-server";
 import { PROJECT_DIR, shippedStackConfig } from "../helpers/stacks";
 import { configPaths, createTestStack, inlineProgram } from "../helpers/workspace";
 
@@ -21,19 +21,8 @@ const gatewayApi = process.env.ISTIO_LOCALITY_GATEWAY_API;
  * the same node names that nobody answers at (previews of new resources do not need one).
  */
 function offline(config: Record<string, unknown>, stack: string): Record<string, unknown> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-unreachable-"));
-  const kubeconfig = path.join(dir, "kubeconfig");
-  fs.writeFileSync(
-    kubeconfig,
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters: [{name: unreachable, cluster: {server: 'https://127.0.0.1:9'}}]",
-      "users: [{name: unreachable, user: {token: none}}]",
-      "contexts: [{name: unreachable, context: {cluster: unreachable, user: unreachable}}]",
-      "current-context: unreachable",
-    ].join("\n"),
-  );
+  // Port 9 (discard) on loopback: nothing listens there.
+  const kubeconfig = kubeconfigFile("https://127.0.0.1:9");
   const profile = `istio-locality-${stack}`;
   return {
     ...config,
@@ -176,7 +165,12 @@ describe("preview-switch", () => {
         ]),
       );
       expect(plan.replacements).toEqual([]);
-      expect(plan.warnings).toEqual([WAYPOINT_STRICT_NOTE]);
+      // Nobody answers at the stack's cluster, so the switch order follows the last outputs, and says so.
+      expect(plan.warnings).toEqual([
+        "could not read which dataplane the cluster runs (connect ECONNREFUSED 127.0.0.1:9); " +
+          "the switch order follows the last run's outputs (`no run`)",
+        WAYPOINT_STRICT_NOTE,
+      ]);
       expect(fs.readFileSync(stackFile, "utf8")).toBe(before);
     } finally {
       await test.remove();

@@ -3,6 +3,12 @@ import * as path from "path";
 import { CannotAnswerError } from "../../cli/shared/can-answer";
 import { Check, waitFor } from "../../cli/shared/interrupt";
 import { summarisePlan } from "../../cli/preview-switch/plan";
+import {
+  describeOperation,
+  PendingOperation,
+  pendingOperations,
+  recoverStack,
+} from "../../cli/recover/recover";
 import { PROBE_RUN_LABEL } from "../../cli/switch/probe";
 import { connectStack } from "../../cli/shared/stack";
 import { measureSwitch } from "../../cli/switch/measure";
@@ -551,6 +557,18 @@ describe("the program against a real API server (kwok lab)", () => {
     return gaps;
   }
 
+  /** Kills the Pulumi CLI running this stack's update and its provider plugins, as a dead laptop would. */
+  async function killEngine(): Promise<void> {
+    const pgrep = async (args: string[]) =>
+      (await promisify(execFile)("pgrep", args).catch(() => ({ stdout: "" }))).stdout
+        .split("\n")
+        .filter(Boolean);
+    for (const engine of await pgrep(["-f", `pulumi up .*--stack ${test.name}( |$)`])) {
+      const plugins = await pgrep(["-P", engine]);
+      for (const pid of [engine, ...plugins]) process.kill(Number(pid), "SIGKILL");
+    }
+  }
+
   async function switchTo(
     mode: "sidecar" | "ambient",
     watcher: SwitchWatcher,
@@ -563,6 +581,8 @@ describe("the program against a real API server (kwok lab)", () => {
     mode: "sidecar" | "ambient";
     label: string;
     cancelAt?: (o: Observed) => boolean;
+    /** Or kill the engine outright (SIGKILL to the Pulumi CLI) once the watcher has seen that change. */
+    killAt?: (o: Observed) => boolean;
     /** The step must fail on its own with a message containing this (a cause the test put in place). */
     failsWith?: string;
     /** Runs once this step's `up` has ended, before the next one. */
@@ -598,6 +618,26 @@ describe("the program against a real API server (kwok lab)", () => {
             ),
           );
           expect([run.label, message]).toEqual([run.label, expect.stringContaining(run.failsWith)]);
+        } else if (run.killAt) {
+          const killAt = run.killAt;
+          const started = watcher.latest();
+          const update = test.stack.up({ onOutput }).then(
+            () => "completed",
+            (error: Error) => error.message,
+          );
+          await waitFor(
+            `${run.label}: the change to kill the engine at`,
+            (): Promise<Check<true>> =>
+              Promise.resolve(
+                Number.isFinite(watcher.first(killAt, started))
+                  ? { done: true, value: true }
+                  : { done: false, reason: "not seen yet" },
+              ),
+            { timeoutMs: 180_000, intervalMs: 100 },
+          );
+          await killEngine();
+          const outcome = await timed(run.label, () => update);
+          expect([run.label, outcome]).toEqual([run.label, expect.stringContaining("SIGKILL")]);
         } else if (!run.cancelAt) {
           const result = await timed(run.label, () => test.stack.up({ onOutput }));
           const replacements = result.summary.resourceChanges?.replace ?? 0;
@@ -915,77 +955,19 @@ describe("the program against a real API server (kwok lab)", () => {
   });
 
   /** Every Bookinfo Deployment kept a ready pod (each runs in one zone); the waypoint is judged on its own. */
-  function expectNoDeploymentEmptied(watcher: SwitchWatcher, since: number): void {
-    for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
-      if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
-    }
+  function expectNoDeploymentEmptied(watcher: SwitchWatcher, since: number, label: string): void {
+    const minimum = Object.entries(watcher.minimumReady(since)).filter(([d]) => d !== WAYPOINT.name);
+    for (const [deployment, ready] of minimum) expect([deployment, ready >= 1]).toEqual([deployment, true]);
+    console.log(
+      `${label}: the fewest ready pods any zone's Deployment had: ${Math.min(...minimum.map(([, r]) => r))}`,
+    );
   }
 
   const ztunnelReadyOnEveryNode = (o: Observed) =>
     o.kind === "DaemonSet" && o.name === "ztunnel" && o.object.status?.numberReady === ZONES.length;
-  const labelledAmbient = (o: Observed) =>
-    o.kind === "Namespace" && labelsOf(o)["istio.io/dataplane-mode"] === "ambient";
 
-  it("5a. a switch into ambient cancelled once ztunnel is ready is rolled back by `up` in sidecar mode", async () => {
-    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
-    // What Pulumi recorded of the cancelled update: its stack outputs, and operations left pending.
-    let recordedMode: unknown;
-    let pending: unknown[] = [];
-    const { since, gaps, replaced } = await switchThrough(
-      [
-        {
-          mode: "ambient",
-          label: "into ambient, cancelled at ztunnel ready (up)",
-          cancelAt: ztunnelReadyOnEveryNode,
-          after: async () => {
-            recordedMode = (await test.stack.outputs()).dataplaneMode?.value;
-            pending = (await test.stack.exportStack()).deployment?.pending_operations ?? [];
-          },
-        },
-        { mode: "sidecar", label: "rollback to sidecar (up)" },
-      ],
-      watcher,
-    );
-    console.log(`after the cancelled switch the stack outputs say dataplaneMode ${String(recordedMode)}`);
-    // Ctrl-C lets the engine finish the steps in flight: nothing is left pending.
-    expect(pending).toEqual([]);
-    expect(gaps).toEqual([]);
-    expect(replaced).toEqual([]);
-    expectNoDeploymentEmptied(watcher, since);
-    // Neither the cancelled run nor the rollback ever put the namespace in ambient.
-    expect(watcher.first(labelledAmbient, since)).toBe(Infinity);
-    expect((await test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
-    await expectSidecarMode();
-    await expectInjected();
-    await expectSidecarEndpoints("strict");
-    await expectSidecarsAcceptOnlyMtls();
-  });
-
-  it("5b. a switch into ambient cancelled once the namespace is labelled ambient is completed by `up` again", async () => {
-    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
-    const { since, gaps, replaced, logs } = await switchThrough(
-      [
-        {
-          mode: "ambient",
-          label: "into ambient, cancelled at the ambient label (up)",
-          cancelAt: labelledAmbient,
-        },
-        { mode: "ambient", label: "resumed into ambient (up)" },
-      ],
-      watcher,
-    );
-    expect(gaps).toEqual([]);
-    expect(replaced).toEqual([]);
-    expectNoDeploymentEmptied(watcher, since);
-    expect((await test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
-    console.log(
-      `resume note: ${
-        logs[1]
-          .split("\n")
-          .filter((l) => l.includes("half way"))
-          .join(" ") || "none"
-      }`,
-    );
+  /** Every ambient check of step 4 that does not depend on the watcher: labels, proxies, ztunnel, waypoint. */
+  async function expectAmbientMode(): Promise<void> {
     const labels = await cluster.namespaceLabels(NAMESPACE);
     expect([labels["istio.io/dataplane-mode"], labels[WAYPOINT.useLabel], labels["istio-injection"]]).toEqual(
       ["ambient", WAYPOINT.name, undefined],
@@ -993,6 +975,41 @@ describe("the program against a real API server (kwok lab)", () => {
     await expectNoProxies();
     await expectZtunnelConfig();
     await expectWaypointEndpoints(await expectWaypointInEveryZone());
+  }
+
+  /** The program's warning when the cluster and the last outputs disagree (see `orderingMode`). */
+  const HALF_WAY_NOTE = "completing or undoing a switch that stopped half way";
+
+  it("5a. a switch into ambient cancelled once ztunnel is ready is completed by `up` again", async () => {
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
+    // What Pulumi recorded of the cancelled update: its stack outputs, and operations left pending.
+    let recordedMode: unknown;
+    let pending: PendingOperation[] = [];
+    const { since, gaps, replaced, logs } = await switchThrough(
+      [
+        {
+          mode: "ambient",
+          label: "into ambient, cancelled at ztunnel ready (up)",
+          cancelAt: ztunnelReadyOnEveryNode,
+          after: async () => {
+            recordedMode = (await test.stack.outputs()).dataplaneMode?.value;
+            pending = await pendingOperations(test.stack);
+          },
+        },
+        { mode: "ambient", label: "resumed into ambient (up)" },
+      ],
+      watcher,
+    );
+    // A cancelled update writes its outputs as if it had completed; Ctrl-C leaves nothing pending.
+    expect(recordedMode).toBe("ambient");
+    expect(pending).toEqual([]);
+    // By its outputs the resume would be an ambient → ambient run, with none of the switch's steps.
+    expect(logs[1]).toContain(HALF_WAY_NOTE);
+    expect((await test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
+    expect(gaps).toEqual([]);
+    expect(replaced).toEqual([]);
+    expectNoDeploymentEmptied(watcher, since, "5a");
+    await expectAmbientMode();
   });
 
   /**
@@ -1055,7 +1072,7 @@ describe("the program against a real API server (kwok lab)", () => {
   const generations = async () =>
     Object.fromEntries((await bookinfoDeployments()).map((d) => [d.metadata!.name!, d.metadata!.generation]));
 
-  it("5c. a switch back to sidecar whose first step the cluster denies fails with the cause, touches no workload, and completes once the cause is gone", async () => {
+  it("5b. a switch back to sidecar whose first step the cluster denies fails with the cause, touches no workload, and completes once the cause is gone", async () => {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     await denyInjectionLabel();
     const before = await generations();
@@ -1084,8 +1101,66 @@ describe("the program against a real API server (kwok lab)", () => {
     ]);
     expect(gaps).toEqual([]);
     expect(replaced).toEqual([]);
-    expectNoDeploymentEmptied(watcher, since);
+    expectNoDeploymentEmptied(watcher, since, "5b");
     expect((await test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
+    await expectSidecarMode();
+    await expectInjected();
+    await expectSidecarEndpoints("strict");
+  });
+
+  it("5c. a switch into ambient whose engine is killed during the restarts is recovered and rolled back to sidecar", async () => {
+    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
+    // The restart times the last switch left on the pod templates: a new one marks this switch's restarts.
+    const restartedAt = (d: any): string | undefined =>
+      d?.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"];
+    const earlier = Object.fromEntries(
+      (await bookinfoDeployments()).map((d) => [d.metadata!.name!, restartedAt(d)]),
+    );
+    let recordedMode: unknown;
+    let pending: PendingOperation[] = [];
+    let refused = "";
+    const { since, gaps, replaced, logs } = await switchThrough(
+      [
+        {
+          mode: "ambient",
+          label: "into ambient, engine killed during the restarts (up)",
+          killAt: (o) =>
+            o.kind === "Deployment" && o.name in earlier && restartedAt(o.object) !== earlier[o.name],
+          after: async () => {
+            recordedMode = (await test.stack.outputs()).dataplaneMode?.value;
+            pending = await pendingOperations(test.stack);
+            // The dead engine's lock refuses every update until it is removed.
+            refused = await test.stack.up({ onOutput: () => undefined }).then(
+              () => "ran",
+              (error: Error) => error.message,
+            );
+            await timed("recover (cancel + refresh)", () => recoverStack(test.stack));
+            expect(await pendingOperations(test.stack)).toEqual([]);
+          },
+        },
+        { mode: "sidecar", label: "rolled back to sidecar (up)" },
+      ],
+      watcher,
+    );
+    console.log(
+      `after the killed switch the state held ${pending.length} pending operation(s): ${pending.map(describeOperation).join(", ")}`,
+    );
+    // A killed engine writes no outputs: the last run's stay.
+    expect(recordedMode).toBe("sidecar");
+    expect(refused).toContain("the stack is currently locked");
+    // By its outputs the rollback would run as a fresh sidecar install; the cluster holds ztunnel.
+    expect(logs[1]).toContain(HALF_WAY_NOTE);
+    expect((await test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
+    expect(gaps).toEqual([]);
+    expect(replaced).toEqual([]);
+    expectNoDeploymentEmptied(watcher, since, "5c");
+    // The killed run never got as far as the ambient label.
+    expect(
+      watcher.first(
+        (o) => o.kind === "Namespace" && labelsOf(o)["istio.io/dataplane-mode"] === "ambient",
+        since,
+      ),
+    ).toBe(Infinity);
     await expectSidecarMode();
     await expectInjected();
     await expectSidecarEndpoints("strict");

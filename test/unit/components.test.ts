@@ -256,6 +256,13 @@ describe("deploymentSpec", () => {
     ).toBe("sidecar");
   });
 
+  it("keeps an ambient pod free of a sidecar even while the namespace still asks for injection", () => {
+    expect(spec.template.metadata.labels["sidecar.istio.io/inject"]).toBe("false");
+    expect((deploymentSpec(productpage, "sidecar", 2) as any).template.metadata.labels).not.toHaveProperty(
+      "sidecar.istio.io/inject",
+    );
+  });
+
   it("selects on labels that never change with the mode", () => {
     expect(spec.selector.matchLabels).toEqual({ app: "productpage", version: "v1", zone: "zone-b" });
     expect((deploymentSpec(productpage, "sidecar", 2) as any).selector).toEqual(spec.selector);

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { previewSwitchCommand, parsePreviewOptions } from "../../../cli/preview-switch/options";
 import { UsageError } from "../../../cli/shared/exit";
+import { parseRecoverOptions, recoverCommand } from "../../../cli/recover/options";
 import { PROJECT_DIR } from "../../../cli/shared/options";
 import { parseSwitchOptions, switchCommand } from "../../../cli/switch/options";
 import { parseVerifyOptions, verifyCommand } from "../../../cli/verify/options";
@@ -120,7 +121,20 @@ describe("preview-switch's options", () => {
   });
 });
 
+describe("recover's options", () => {
+  it("asks first unless --yes, and says in its help when it must not run", () => {
+    expect(parseRecoverOptions(["--stack", "s"])).toEqual({
+      options: { stack: "s", yes: false, cwd: PROJECT_DIR },
+    });
+    expect(parseRecoverOptions(["--stack", "s", "--yes"])).toMatchObject({ options: { yes: true } });
+    const help = (parseRecoverOptions(["--help"]) as { help: string }).help.replace(/\s+/g, " ");
+    expect(help).toContain("Run it only when no `pulumi up` of this stack is running anywhere");
+    expect(help).toContain("After Ctrl-C nothing is needed");
+  });
+});
+
 describe.each([
+  ["recover", recoverCommand],
   ["verify", verifyCommand],
   ["switch", switchCommand],
   ["preview-switch", previewSwitchCommand],

@@ -1,4 +1,4 @@
-import { switchStart, StartingPoint } from "../../../cli/switch/start";
+import { stoppedSwitchAdvice, switchStart, StartingPoint } from "../../../cli/switch/start";
 import { UsageError } from "../../../cli/shared/exit";
 
 const SIDECAR = { ambient: [], sidecar: ["namespace bookinfo labelled istio-injection=enabled"] };
@@ -48,7 +48,7 @@ describe("switchStart", () => {
     );
   });
 
-  it("refuses while an interrupted engine's operations are pending, naming them and Pulumi's clean-up", () => {
+  it("refuses while a killed engine's operations are pending, naming them and the command that clears them", () => {
     expect(
       refusal({
         pendingOperations: [
@@ -59,10 +59,9 @@ describe("switchStart", () => {
         ],
       }),
     ).toBe(
-      "stack `sidecar` has 1 operation(s) an interrupted engine left pending (creating istio-ztunnel); " +
-        "nothing was touched. Run `pulumi refresh --stack sidecar --yes --clear-pending-creates` (it reads " +
-        "each resource back from the cluster and forgets the creates that never finished), then this " +
-        "command again",
+      "stack `sidecar` has 1 operation(s) a killed engine left pending (creating istio-ztunnel); nothing " +
+        "was touched. Run `npm run recover -- --stack sidecar` (it removes the dead engine's update lock " +
+        "and clears the creates that never finished), then this command again",
     );
   });
 
@@ -71,5 +70,28 @@ describe("switchStart", () => {
       "the cluster of stack `sidecar` runs no Bookinfo in the mesh to measure; run `pulumi up --stack sidecar` first",
     );
     expect(refusal({ live: AMBIENT })).toBe("stack `sidecar` already runs ambient; nothing to switch");
+  });
+});
+
+describe("stoppedSwitchAdvice", () => {
+  it("says what the cluster runs now, and the command that finishes the switch and the one that goes back", () => {
+    expect(stoppedSwitchAdvice("sidecar", "sidecar", "ambient", HALF)).toEqual([
+      "The cluster runs pieces of both modes (DaemonSet istio-system/ztunnel; 15 pod(s) in bookinfo with an istio-proxy sidecar).",
+      "  finish the switch:  pulumi up --stack sidecar   (the config already says istio-locality:dataplaneMode=ambient)",
+      "  or go back:         pulumi config set istio-locality:dataplaneMode sidecar --stack sidecar && pulumi up --stack sidecar",
+      "Either orders itself by what the cluster runs, so it takes the remaining steps in order.",
+    ]);
+  });
+
+  it("tells a switch that never started and one that nearly finished from a half-done one", () => {
+    expect(stoppedSwitchAdvice("s", "sidecar", "ambient", SIDECAR)[0]).toBe(
+      "The cluster still runs sidecar only (namespace bookinfo labelled istio-injection=enabled).",
+    );
+    expect(stoppedSwitchAdvice("s", "sidecar", "ambient", AMBIENT)[0]).toBe(
+      "The cluster already runs ambient only (DaemonSet istio-system/ztunnel); the last steps may remain.",
+    );
+    expect(stoppedSwitchAdvice("s", "sidecar", "ambient", undefined)[0]).toBe(
+      "The cluster did not answer: what it runs now is not known.",
+    );
   });
 });
