@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { AppsV1Api, CoreV1Api, KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { minikubeKubeconfigPath, StackConfig } from "./config";
-import { DataplaneMode } from "./contract";
+import { DataplaneMode, otherMode } from "./contract";
 
 /** How long reading what the cluster runs waits for the API server before the run goes on without it. */
 export const LIVE_MESH_TIMEOUT_MS = 5_000;
@@ -115,6 +115,9 @@ export function wholeMode(live: LiveMesh): DataplaneMode | undefined {
   return undefined;
 }
 
+/** Whether the cluster runs pieces of both modes: a switch stopped half way. */
+export const halfSwitched = (live: LiveMesh): boolean => live.ambient.length > 0 && live.sidecar.length > 0;
+
 /** Every piece of both modes, in words. */
 export const describeMesh = (live: LiveMesh): string => [...live.ambient, ...live.sidecar].join("; ");
 
@@ -140,12 +143,12 @@ export function orderingMode(
   lastOutputs: DataplaneMode | undefined,
 ): OrderingMode {
   if (!live) return { previous: lastOutputs };
-  const other: DataplaneMode = next === "ambient" ? "sidecar" : "ambient";
+  const other = otherMode(next);
   const leftOfOther = live[other];
   const previous: DataplaneMode | undefined =
     leftOfOther.length > 0 ? other : live[next].length > 0 ? next : undefined;
   if (previous === lastOutputs || previous === undefined) return { previous };
-  const half = leftOfOther.length > 0 && live[next].length > 0;
+  const half = halfSwitched(live);
   return {
     previous,
     note:

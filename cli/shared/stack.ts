@@ -13,7 +13,7 @@ import {
   isDataplaneMode,
   readToolOutputs,
 } from "../../stacks/contract";
-import { describeMesh, LiveMesh, readMesh, wholeMode } from "../../stacks/live-mesh";
+import { describeMesh, halfSwitched, LiveMesh, readMesh, wholeMode } from "../../stacks/live-mesh";
 import { BookinfoClient } from "./cluster-client";
 import { UsageError } from "./exit";
 import { describeFailure } from "./failure";
@@ -110,8 +110,7 @@ export async function stackMode(
     configuredMode(file.text),
     live && wholeMode(live),
   );
-  const half = live && live.ambient.length > 0 && live.sidecar.length > 0;
-  return half ? { ...mode, halfSwitched: describeMesh(live) } : mode;
+  return live && halfSwitched(live) ? { ...mode, halfSwitched: describeMesh(live) } : mode;
 }
 
 /** What the cluster of a deployed stack runs; undefined for a stack never deployed, or a cluster that does not answer. */

@@ -1,6 +1,6 @@
-import { DataplaneMode, MODE_KEY } from "../../stacks/contract";
-import { describeMesh, LiveMesh, wholeMode } from "../../stacks/live-mesh";
-import { PendingOperation } from "../recover/recover";
+import { DataplaneMode, MODE_KEY, otherMode } from "../../stacks/contract";
+import { describeMesh, halfSwitched, LiveMesh, wholeMode } from "../../stacks/live-mesh";
+import { describeOperation, PendingOperation } from "../recover/recover";
 import { UsageError } from "../shared/exit";
 
 /** What the switch tool knows of a stack before it touches anything. */
@@ -15,8 +15,6 @@ export interface StartingPoint {
   pendingOperations: PendingOperation[];
 }
 
-const otherMode = (mode: DataplaneMode): DataplaneMode => (mode === "ambient" ? "sidecar" : "ambient");
-
 /**
  * The mode a measured switch starts from, or a {@link UsageError} saying why it must not start and the
  * one command to run first. A switch measured from a half-switched cluster would measure the rest of
@@ -25,15 +23,14 @@ const otherMode = (mode: DataplaneMode): DataplaneMode => (mode === "ambient" ? 
 export function switchStart(point: StartingPoint): DataplaneMode {
   const stack = `--stack ${point.stack}`;
   if (point.pendingOperations.length > 0) {
-    const urns = point.pendingOperations.map((o) => `${o.type} ${o.urn.split("::").pop()}`).join(", ");
+    const operations = point.pendingOperations.map(describeOperation).join(", ");
     throw new UsageError(
       `stack \`${point.stack}\` has ${point.pendingOperations.length} operation(s) a killed engine ` +
-        `left pending (${urns}); nothing was touched. Run \`npm run recover -- ${stack}\` (it removes the ` +
+        `left pending (${operations}); nothing was touched. Run \`npm run recover -- ${stack}\` (it removes the ` +
         "dead engine's update lock and clears the creates that never finished), then this command again",
     );
   }
-  const from = wholeMode(point.live);
-  if (from === undefined && point.live.ambient.length > 0) {
+  if (halfSwitched(point.live)) {
     const back = point.recorded === point.to ? otherMode(point.to) : point.recorded;
     throw new UsageError(
       `the cluster of stack \`${point.stack}\` runs pieces of both modes (${describeMesh(point.live)}): ` +
@@ -45,6 +42,7 @@ export function switchStart(point: StartingPoint): DataplaneMode {
         "; then switch again from a whole mode",
     );
   }
+  const from = wholeMode(point.live);
   if (from === undefined) {
     throw new UsageError(
       `the cluster of stack \`${point.stack}\` runs no Bookinfo in the mesh to measure; run \`pulumi up ${stack}\` first`,

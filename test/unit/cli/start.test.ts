@@ -59,7 +59,7 @@ describe("switchStart", () => {
         ],
       }),
     ).toBe(
-      "stack `sidecar` has 1 operation(s) a killed engine left pending (creating istio-ztunnel); nothing " +
+      "stack `sidecar` has 1 operation(s) a killed engine left pending (creating istio-ztunnel (kubernetes:helm.sh/v3:Release)); nothing " +
         "was touched. Run `npm run recover -- --stack sidecar` (it removes the dead engine's update lock " +
         "and clears the creates that never finished), then this command again",
     );
