@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane for the "real API server" test tier, built and run offline:
 # kube-apiserver, kube-controller-manager and kube-scheduler from the Go module proxy, etcd, and
-# kwok faking three minikube-like nodes (nodes and pods turn Ready without a kubelet).
+# kwok faking minikube-like nodes, three unless told (nodes and pods turn Ready without a kubelet).
 #
 #   scripts/lab.sh build   build the binaries into the cache (cached; a warm run takes seconds)
-#   scripts/lab.sh start   start the cluster and its three nodes (a running cluster is left as is)
+#   scripts/lab.sh start   start the cluster and its nodes (a running cluster is left as is)
 #   scripts/lab.sh stop    delete the cluster and anything of it still running (always safe)
 #   scripts/lab.sh env     print export lines for KUBECONFIG, LAB_PROFILE, LAB_NODES, PATH
 #   scripts/lab.sh check   exit 0 only if every binary is built and reports its pinned version
 #
 # Environment: ISTIO_LOCALITY_CACHE (default ~/.cache/istio-locality), LAB_CLUSTER (kwokctl cluster
-# name), LAB_PROFILE (node name prefix, as minikube's profile), LAB_ETCD=debian (use Debian's
+# name), LAB_PROFILE (node name prefix, as minikube's profile), LAB_NODE_COUNT (nodes, named as
+# minikube names them: <profile>, <profile>-m02, ...; default 3, at most 254), LAB_ETCD=debian (use Debian's
 # etcd-server 3.4 instead of building etcd 3.5, for when the module build is not possible).
 set -euo pipefail
 
@@ -30,7 +31,14 @@ readonly KWOK_VERSION=v0.8.0
 readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
 readonly CLUSTER="${LAB_CLUSTER:-istio-locality-lab}"
 readonly PROFILE="${LAB_PROFILE:-istio-locality-lab}"
-readonly NODES=("$PROFILE" "$PROFILE-m02" "$PROFILE-m03")
+readonly NODE_COUNT="${LAB_NODE_COUNT:-3}"
+if ! [[ $NODE_COUNT =~ ^[1-9][0-9]*$ ]] || ((NODE_COUNT > 254)); then
+  echo "lab.sh: LAB_NODE_COUNT must be a whole number from 1 to 254 (one pod CIDR 10.244.<i>.0/24 per node), not '$NODE_COUNT'" >&2
+  exit 2
+fi
+NODES=("$PROFILE")
+for ((n = 2; n <= NODE_COUNT; n++)); do NODES+=("$(printf '%s-m%02d' "$PROFILE" "$n")"); done
+readonly NODES
 readonly ETCD_SOURCE="${LAB_ETCD:-module}"
 # One file per cluster, so two labs on one machine keep their own.
 readonly KUBECONFIG_PATH="$ROOT/lab/$CLUSTER.kubeconfig"

@@ -3,6 +3,7 @@ import { PulumiFn } from "@pulumi/pulumi/automation";
 import { EXIT, ExitCode } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
 import { Interrupt } from "../shared/interrupt";
+import { ENGINE_PARALLEL } from "../../stacks/contract";
 import { openStack } from "../shared/stack";
 import { labEnvironment } from "./backend";
 import { LabOptions } from "./options";
@@ -49,7 +50,7 @@ export async function runLab(
     { workDir: options.cwd, stackName: options.stack, envVars: lab.envVars, program: env.program },
     true,
   );
-  const run = { onOutput: io.out, signal: interrupt.signal };
+  const run = { onOutput: io.out, signal: interrupt.signal, parallel: ENGINE_PARALLEL };
   try {
     if (options.destroy) {
       await stack.destroy(run);

@@ -28,18 +28,22 @@ export interface ToolHelp {
   exitCodes: readonly (readonly [number, string])[];
 }
 
+/** A command line that says what it does and lists its exit codes in `--help`. */
+export function describedCommand(help: ToolHelp): Command {
+  return new Command(`npm run ${help.script} --`)
+    .description(help.summary)
+    .addHelpText("after", `\n${help.description}\n${exitCodesHelp(help.exitCodes)}`);
+}
+
 /**
- * A tool's command line: its help, and `--stack`, which every tool needs, first among its options:
- * required, unless the tool names the stack it uses by default.
+ * A tool's command line: its help, and `--stack`, which every tool on a stack needs, first among its
+ * options: required, unless the tool names the stack it uses by default.
  */
 export function toolCommand(help: ToolHelp, defaultStack?: string): Command {
   const stack = defaultStack
     ? new Option("--stack <name>", "the stack").default(defaultStack)
     : new Option("--stack <name>", "the deployed stack, e.g. sidecar").makeOptionMandatory();
-  return new Command(`npm run ${help.script} --`)
-    .description(help.summary)
-    .addOption(stack)
-    .addHelpText("after", `\n${help.description}\n${exitCodesHelp(help.exitCodes)}`);
+  return describedCommand(help).addOption(stack);
 }
 
 /** `--cwd`, the Pulumi project the stack belongs to. */

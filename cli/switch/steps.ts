@@ -1,6 +1,6 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { DataplaneMode, MODE_KEY } from "../../stacks/contract";
+import { DataplaneMode, ENGINE_PARALLEL, MODE_KEY } from "../../stacks/contract";
 import { SwitchPlan, renderPlan } from "../preview-switch/plan";
 import { previewSwitch } from "../preview-switch/preview";
 import { ALL_VIAS } from "../shared/answers";
@@ -81,7 +81,11 @@ function applyUnderProbes(
     apply: async () => {
       log(`Setting ${MODE_KEY}=${options.to} and running pulumi up...`);
       await deployed.stack.setConfig(MODE_KEY, { value: options.to });
-      await deployed.stack.up({ onOutput: (text) => process.stdout.write(text), signal: interrupt.signal });
+      await deployed.stack.up({
+        onOutput: (text) => process.stdout.write(text),
+        signal: interrupt.signal,
+        parallel: ENGINE_PARALLEL,
+      });
     },
   });
 }
