@@ -11,7 +11,8 @@
 #
 # Environment: ISTIO_LOCALITY_CACHE (default ~/.cache/istio-locality), LAB_CLUSTER (kwokctl cluster
 # name), LAB_PROFILE (node name prefix, as minikube's profile), LAB_NODE_COUNT (nodes, named as
-# minikube names them: <profile>, <profile>-m02, ...; default 3, at most 254), LAB_ETCD=debian (use Debian's
+# minikube names them: <profile>, <profile>-m02, ...; default 3, at most 254), LAB_NODE_CPUS and
+# LAB_NODE_MEMORY (each node's capacity; default 2 and 4Gi, minikube's), LAB_ETCD=debian (use Debian's
 # etcd-server 3.4 instead of building etcd 3.5, for when the module build is not possible).
 set -euo pipefail
 
@@ -39,6 +40,16 @@ fi
 NODES=("$PROFILE")
 for ((n = 2; n <= NODE_COUNT; n++)); do NODES+=("$(printf '%s-m%02d' "$PROFILE" "$n")"); done
 readonly NODES
+readonly NODE_CPUS="${LAB_NODE_CPUS:-2}"
+readonly NODE_MEMORY="${LAB_NODE_MEMORY:-4Gi}"
+[[ $NODE_CPUS =~ ^[1-9][0-9]*$ ]] || {
+  echo "lab.sh: LAB_NODE_CPUS must be a whole number of CPUs, not '$NODE_CPUS'" >&2
+  exit 2
+}
+[[ $NODE_MEMORY =~ ^[1-9][0-9]*(Mi|Gi)$ ]] || {
+  echo "lab.sh: LAB_NODE_MEMORY must be a quantity in Mi or Gi (such as 4Gi), not '$NODE_MEMORY'" >&2
+  exit 2
+}
 readonly ETCD_SOURCE="${LAB_ETCD:-module}"
 # One file per cluster, so two labs on one machine keep their own.
 readonly KUBECONFIG_PATH="$ROOT/lab/$CLUSTER.kubeconfig"
@@ -281,7 +292,7 @@ componentsPatches:
 CONFIG
 }
 
-# Minikube's node names and minikube-like capacity, but no topology labels: labelling the nodes
+# Minikube's node names and (unless told otherwise) minikube's capacity, but no topology labels: labelling the nodes
 # is part of what the program under test does. Each node gets its own pod CIDR, so kwok hands out
 # pod IPs per node as a CNI would.
 nodes_manifest() {
@@ -310,14 +321,14 @@ spec:
   - 10.244.$i.0/24
 status:
   allocatable:
-    cpu: "2"
+    cpu: "$NODE_CPUS"
     ephemeral-storage: 17Gi
-    memory: 4Gi
+    memory: $NODE_MEMORY
     pods: "110"
   capacity:
-    cpu: "2"
+    cpu: "$NODE_CPUS"
     ephemeral-storage: 17Gi
-    memory: 4Gi
+    memory: $NODE_MEMORY
     pods: "110"
   nodeInfo:
     architecture: amd64

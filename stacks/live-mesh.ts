@@ -1,5 +1,6 @@
 import * as fs from "fs";
-import { AppsV1Api, CoreV1Api, KubeConfig, V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, V1Container, V1Pod } from "@kubernetes/client-node";
+import { apiClientWithTimeout } from "./api-client";
 import { minikubeKubeconfigPath, StackConfig } from "./config";
 import { DataplaneMode, otherMode } from "./contract";
 
@@ -22,12 +23,16 @@ export interface LiveMesh {
   sidecar: string[];
 }
 
-/** Whether a pod runs Istio's proxy as its own sidecar (a waypoint's pod is a proxy, not a sidecar). */
-function hasOwnSidecar(pod: V1Pod): boolean {
-  if (pod.metadata?.labels?.[GENERATED_GATEWAY_LABEL]) return false;
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
+/** A pod's Istio proxy container, as a native sidecar (init container) or a classic one. */
+export function proxyContainer(pod: V1Pod): V1Container | undefined {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
     (c) => c.name === "istio-proxy",
   );
+}
+
+/** Whether a pod runs Istio's proxy as its own sidecar (a waypoint's pod is a proxy, not a sidecar). */
+function hasOwnSidecar(pod: V1Pod): boolean {
+  return !pod.metadata?.labels?.[GENERATED_GATEWAY_LABEL] && proxyContainer(pod) !== undefined;
 }
 
 /** The pieces of each dataplane in one namespace's labels and pods, and ztunnel's DaemonSet. */
@@ -80,14 +85,8 @@ export async function readMesh(
   namespace: string,
   timeoutMs: number = LIVE_MESH_TIMEOUT_MS,
 ): Promise<LiveMesh> {
-  const core = kubeconfig.makeApiClient(CoreV1Api);
-  const apps = kubeconfig.makeApiClient(AppsV1Api);
-  // Without it, a server that never answers holds the preview for the system's TCP timeout.
-  for (const client of [core, apps]) {
-    client.addInterceptor((options) => {
-      (options as { timeout?: number }).timeout = timeoutMs;
-    });
-  }
+  const core = apiClientWithTimeout(kubeconfig, CoreV1Api, timeoutMs);
+  const apps = apiClientWithTimeout(kubeconfig, AppsV1Api, timeoutMs);
   const [labels, pods, ztunnel] = await Promise.all([
     core.readNamespace(namespace).then(
       ({ body }) => body.metadata?.labels ?? {},

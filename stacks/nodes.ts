@@ -2,6 +2,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, configProblem, nodesCameLabelled, StackConfig } from "./config";
 import { REGION_LABEL, ZONE_LABEL } from "./contract";
+import { apiClientWithTimeout } from "./api-client";
 
 /** Node names shown per label value before the rest are counted. */
 const NAMES_SHOWN = 5;
@@ -75,11 +76,7 @@ export async function readNodes(
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromFile(kubeconfigPath);
   if (context) kubeconfig.setCurrentContext(context);
-  const core = kubeconfig.makeApiClient(CoreV1Api);
-  // Without it, a server that never answers holds the preview for the system's TCP timeout.
-  core.addInterceptor((options) => {
-    (options as { timeout?: number }).timeout = timeoutMs;
-  });
+  const core = apiClientWithTimeout(kubeconfig, CoreV1Api, timeoutMs);
   const { body } = await core.listNode();
   return body.items.map((node) => ({ name: node.metadata?.name ?? "", labels: node.metadata?.labels ?? {} }));
 }

@@ -35,3 +35,11 @@ export class InterruptedError extends Error {
     this.name = "InterruptedError";
   }
 }
+
+/** Interrupted while `pulumi up` ran: the engine finished the steps it had started, and stopped there. */
+export class UpInterruptedError extends InterruptedError {
+  constructor() {
+    super();
+    this.name = "UpInterruptedError";
+  }
+}

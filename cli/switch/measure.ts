@@ -1,6 +1,6 @@
 import { CannotAnswerError } from "../shared/can-answer";
 import { BookinfoClient } from "../shared/cluster-client";
-import { InterruptedError } from "../shared/exit";
+import { InterruptedError, UpInterruptedError } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
 import { Check, sleep, waitFor } from "../shared/interrupt";
 import { DeployedStack } from "../shared/stack";
@@ -139,7 +139,7 @@ export async function measureSwitch(deployed: DeployedStack, options: MeasureOpt
     try {
       await options.apply();
     } catch (error) {
-      if (signal.aborted) throw new InterruptedError();
+      if (signal.aborted) throw new UpInterruptedError();
       applyError = describeFailure(error);
     }
     const upEnd = Date.now();

@@ -48,7 +48,10 @@ const EXIT_CODES = [
     "the cluster cannot answer (e.g. kwok fake nodes): nothing was switched, no numbers reported",
   ],
   [EXIT.upFailed, "pulumi up failed (the results up to then are written)"],
-  [EXIT.interrupted, "interrupted (probe pods removed first)"],
+  [
+    EXIT.interrupted,
+    "interrupted (probe pods removed first); during pulumi up it also says what the cluster runs and the commands that finish the switch or go back",
+  ],
 ] as const;
 
 /** The command line of `npm run switch`, declared once: its `--help` comes from here. */

@@ -54,6 +54,10 @@ export function switchStart(point: StartingPoint): DataplaneMode {
   return from;
 }
 
+/** Said first when Ctrl-C stopped the switch's `pulumi up`. */
+export const UP_INTERRUPTED =
+  "Interrupted during pulumi up: the engine finished the steps it had started and stopped there; the probe pods are removed.";
+
 /**
  * What a switch whose `up` failed or was interrupted left, from what the cluster runs now, and the
  * one command that finishes it and the one that goes back.

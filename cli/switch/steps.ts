@@ -5,7 +5,7 @@ import { SwitchPlan, renderPlan } from "../preview-switch/plan";
 import { previewSwitch } from "../preview-switch/preview";
 import { ALL_VIAS } from "../shared/answers";
 import { CannotAnswerError } from "../shared/can-answer";
-import { EXIT, ExitCode, InterruptedError, UsageError } from "../shared/exit";
+import { EXIT, ExitCode, InterruptedError, UpInterruptedError, UsageError } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
 import { Interrupt } from "../shared/interrupt";
 import { confirm } from "../shared/prompt";
@@ -16,7 +16,7 @@ import { renderSuccessRateSvg } from "./chart";
 import { Measurement, measureSwitch } from "./measure";
 import { SwitchOptions } from "./options";
 import { renderSwitchTable, switchResult } from "./report";
-import { stoppedSwitchAdvice, switchStart } from "./start";
+import { stoppedSwitchAdvice, switchStart, UP_INTERRUPTED } from "./start";
 import { pendingOperations } from "../recover/recover";
 import { SwitchStats, perSecondBuckets, switchStats } from "./stats";
 
@@ -244,12 +244,19 @@ export async function runSwitch(options: SwitchOptions, interrupt: Interrupt): P
   }
 
   const started = new Date();
-  const measured = await applyUnderProbes(deployed, options, started, interrupt, log);
-  if (measured.applyError) {
-    log(`pulumi up FAILED: ${measured.applyError}`);
+  // A stopped up leaves the cluster between modes: say what it runs and how to finish or go back.
+  const advise = async (why: string) => {
+    log(why);
     const live = await deployed.cluster.mesh().catch(() => undefined);
     for (const line of stoppedSwitchAdvice(options.stack, from, options.to, live)) log(line);
-  }
+  };
+  const measured = await applyUnderProbes(deployed, options, started, interrupt, log).catch(
+    async (error: unknown) => {
+      if (error instanceof UpInterruptedError) await advise(UP_INTERRUPTED);
+      throw error;
+    },
+  );
+  if (measured.applyError) await advise(`pulumi up FAILED: ${measured.applyError}`);
   const stats = switchStats(zones, measured.records);
   const table = renderSwitchTable(stats);
   log("");

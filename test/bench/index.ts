@@ -24,14 +24,20 @@ function required(name: string): string {
   return value;
 }
 
-async function lab(command: "start" | "stop", zones: number): Promise<string> {
+async function lab(command: "start" | "stop", zones: number, options: BenchOptions): Promise<string> {
   const { stdout } = await promisify(execFile)("bash", [LAB_SCRIPT, command], {
-    env: { ...process.env, LAB_CLUSTER: BENCH_CLUSTER, LAB_NODE_COUNT: String(zones) },
+    env: {
+      ...process.env,
+      LAB_CLUSTER: BENCH_CLUSTER,
+      LAB_NODE_COUNT: String(zones),
+      LAB_NODE_CPUS: String(options.nodeCpus),
+      LAB_NODE_MEMORY: options.nodeMemory,
+    },
   });
   return stdout.trim();
 }
 
-function machine() {
+function machine(options: BenchOptions) {
   const cpus = os.cpus();
   return {
     cpus: cpus.length,
@@ -39,6 +45,8 @@ function machine() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    labNode: `${options.nodeCpus} CPUs, ${options.nodeMemory}`,
+    parallel: options.parallel,
   };
 }
 
@@ -49,23 +57,38 @@ interface BenchFailure {
   run: number;
   step: string;
   message: string;
+  /** Pods the scheduler could not place when the step failed, with its reason. */
+  unscheduled: string[];
   log: string;
 }
 
+/** Every pod the scheduler has not placed, with the reason it gives. */
+async function unscheduledPods(cluster: ClusterReader): Promise<string[]> {
+  const pods = (await cluster.core.listPodForAllNamespaces()).body.items;
+  return pods.flatMap((pod) => {
+    const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    return scheduled?.status === "False"
+      ? [
+          `${pod.metadata?.namespace}/${pod.metadata?.name}: ${scheduled.message ?? scheduled.reason ?? "no reason given"}`,
+        ]
+      : [];
+  });
+}
+
 async function write(
-  out: string,
+  options: BenchOptions,
   samples: StepSample[],
   failures: BenchFailure[],
   started: Date,
 ): Promise<string[]> {
   const summaries = summarise(samples);
   const ratios = growth(summaries);
-  const about = machine();
-  const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}`;
+  const about = machine(options);
+  const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}, lab nodes of ${about.labNode}`;
   fs.writeFileSync(
-    path.join(out, "results.json"),
+    path.join(options.out, "results.json"),
     JSON.stringify(
-      { started: started.toISOString(), machine: about, samples, summaries, growth: ratios },
+      { started: started.toISOString(), machine: about, samples, failures, summaries, growth: ratios },
       null,
       2,
     ),
@@ -77,9 +100,9 @@ async function write(
     ),
   ];
   fs.writeFileSync(
-    path.join(out, "results.md"),
+    path.join(options.out, "results.md"),
     [
-      `${title}, ${about.memoryGiB} GiB`,
+      `${title} (this machine: ${about.cpus} CPUs, ${about.memoryGiB} GiB, ${about.os}, Node ${about.node})`,
       "",
       benchTable(summaries),
       "",
@@ -87,7 +110,7 @@ async function write(
       "",
     ].join("\n"),
   );
-  fs.writeFileSync(path.join(out, "time-by-size.svg"), await renderBenchSvg(summaries, title));
+  fs.writeFileSync(path.join(options.out, "time-by-size.svg"), await renderBenchSvg(summaries, title));
   return lines;
 }
 
@@ -108,13 +131,14 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
       for (const replicas of options.replicas) {
         const name = `${zones} zones, ${replicas} per zone, run ${run} of ${options.runs}`;
         console.log(`== ${name}`);
-        await lab("stop", zones);
-        const kubeconfig = (await lab("start", zones)).split("\n").pop()!;
+        await lab("stop", zones, options);
+        const kubeconfig = (await lab("start", zones, options)).split("\n").pop()!;
         const benchLab: BenchLab = { kubeconfig, profile, ...tools };
         const istiod = new LabIstiod(kubeconfig, path.join(istioBin, "pilot-discovery"));
         istiod.start();
+        const cluster = ClusterReader.fromFile(kubeconfig);
         const clients = new ZoneClients({
-          cluster: ClusterReader.fromFile(kubeconfig),
+          cluster,
           reader: path.join(istioBin, "xds-reader"),
           namespace: DEFAULTS.bookinfo.namespace,
           region: DEFAULTS.cluster.region,
@@ -134,14 +158,18 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
         } catch (error) {
           // One size failing says something about that size; the others are still measured.
           if (!(error instanceof StepFailedError)) throw error;
-          failures.push({ zones, replicas, run, step: error.step, message: error.message, log });
+          const unscheduled = await unscheduledPods(cluster).catch((e: unknown) => [
+            `unreadable: ${String(e)}`,
+          ]);
+          failures.push({ zones, replicas, run, step: error.step, message: error.message, unscheduled, log });
+          for (const pod of unscheduled) console.error(`   not scheduled: ${pod}`);
           console.error(`${name}: ${error.message}\nistiod's last lines:\n${istiod.logTail(15)}`);
         } finally {
           await clients.stop();
           await istiod.stop();
-          await lab("stop", zones);
+          await lab("stop", zones, options);
         }
-        lines = await write(options.out, samples, failures, started);
+        lines = await write(options, samples, failures, started);
       }
     }
   }

@@ -15,6 +15,9 @@ export interface BenchOptions {
   zones: number[];
   replicas: number[];
   runs: number;
+  /** Each lab node's CPUs and memory (kwok nodes: what the scheduler sees, nothing more). */
+  nodeCpus: number;
+  nodeMemory: string;
   /** The engine's `--parallel`, or `engine`: the engine's own default. */
   parallel: number | "engine";
   out: string;
@@ -41,7 +44,9 @@ function wholeNumbers(min: number, max: number): (value: string) => number[] {
 
 const DESCRIPTION = `What it does, for each run and each size (zones × replicas per zone), in that order so that
 a slow moment of the machine spreads over every size:
-  1. starts a fresh kwok lab (scripts/lab.sh) with one node per zone, and the lab's istiod;
+  1. starts a fresh kwok lab (scripts/lab.sh) with one node per zone, each of --node-cpus and
+     --node-memory (a common real node's size: minikube's 2 CPUs leave 3 replicas per zone no room
+     for the switch, which runs both dataplanes at once), and the lab's istiod;
   2. creates a stack of this program on a throwaway backend, the program's defaults but for the
      lab's cluster and the zones and replicas asked for;
   3. times each step on the real engine: first preview, up from empty, a preview that must find no
@@ -79,6 +84,18 @@ export function benchCommand() {
         .argParser(wholeNumbers(1, MAX_REPLICAS)),
     )
     .addOption(new Option("--runs <n>", "runs of every size").default(3).argParser(wholeNumber(1, 20)))
+    .addOption(
+      new Option("--node-cpus <n>", "each lab node's CPUs").default(8).argParser(wholeNumber(1, 256)),
+    )
+    .addOption(
+      new Option("--node-memory <quantity>", "each lab node's memory, in Mi or Gi")
+        .default("32Gi")
+        .argParser((value) => {
+          if (!/^[1-9]\d*(Mi|Gi)$/.test(value))
+            throw new InvalidArgumentError("expected a quantity in Mi or Gi, such as 32Gi");
+          return value;
+        }),
+    )
     .addOption(
       new Option("--parallel <n>", "the engine's --parallel, or `engine` for its own default (4 × CPUs)")
         .default(ENGINE_PARALLEL, `${ENGINE_PARALLEL}, as the project's tools run it`)

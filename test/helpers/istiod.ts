@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
 import { ISTIO_NAMESPACE, LAB_ISTIOD_REQUESTS } from "../../components/istio";
+import { proxyContainer } from "../../stacks/live-mesh";
 
 /** Where the lab's istiod listens: loopback only, the webhook port as in the pod. */
 export const LAB_ISTIOD = {
@@ -209,14 +210,7 @@ export class LabIstiod {
   }
 }
 
-/** A pod's Istio proxy container, as a native sidecar (init container) or a classic one. */
-export function proxyContainer(pod: k8s.V1Pod): k8s.V1Container | undefined {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
-    (c) => c.name === "istio-proxy",
-  );
-}
-
-/** Whether a pod runs Istio's proxy. */
+/** Whether a pod runs Istio's proxy (a waypoint's pod too). */
 export const hasSidecar = (pod: k8s.V1Pod): boolean => proxyContainer(pod) !== undefined;
 
 /**

@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from "child_process";
 import * as readline from "readline";
 import * as k8s from "@kubernetes/client-node";
-import { LAB_ISTIOD, proxyContainer } from "./istiod";
+import { proxyContainer } from "../../stacks/live-mesh";
+import { LAB_ISTIOD } from "./istiod";
 
 /** One line of xds-reader: a full snapshot of what istiod sent, or a connection event. */
 export interface ReaderLine {

@@ -33,6 +33,7 @@ import {
   BOOKINFO_SERVICES,
   configKey,
   DEFAULTS,
+  ENGINE_PARALLEL,
   MODE_ANNOTATION,
   MODE_KEY,
   WAYPOINT,
@@ -587,6 +588,8 @@ describe("the program against a real API server (kwok lab)", () => {
     failsWith?: string;
     /** Runs once this step's `up` has ended, before the next one. */
     after?: () => Promise<void>;
+    /** The engine's `--parallel`; the tools' by default. */
+    parallel?: number;
   }
 
   /**
@@ -610,9 +613,10 @@ describe("the program against a real API server (kwok lab)", () => {
         await test.stack.setConfig(MODE_KEY, { value: run.mode });
         let log = "";
         const onOutput = (text: string) => (log += text);
+        const parallel = run.parallel ?? ENGINE_PARALLEL;
         if (run.failsWith) {
           const message = await timed(run.label, () =>
-            test.stack.up({ onOutput }).then(
+            test.stack.up({ onOutput, parallel }).then(
               () => "completed",
               (error: Error) => error.message,
             ),
@@ -621,7 +625,7 @@ describe("the program against a real API server (kwok lab)", () => {
         } else if (run.killAt) {
           const killAt = run.killAt;
           const started = watcher.latest();
-          const update = test.stack.up({ onOutput }).then(
+          const update = test.stack.up({ onOutput, parallel }).then(
             () => "completed",
             (error: Error) => error.message,
           );
@@ -639,7 +643,7 @@ describe("the program against a real API server (kwok lab)", () => {
           const outcome = await timed(run.label, () => update);
           expect([run.label, outcome]).toEqual([run.label, expect.stringContaining("SIGKILL")]);
         } else if (!run.cancelAt) {
-          const result = await timed(run.label, () => test.stack.up({ onOutput }));
+          const result = await timed(run.label, () => test.stack.up({ onOutput, parallel }));
           const replacements = result.summary.resourceChanges?.replace ?? 0;
           if (replacements > 0) replaced.push(`${run.label}: ${replacements} replaced`);
         } else {
@@ -651,7 +655,7 @@ describe("the program against a real API server (kwok lab)", () => {
           }, 100);
           try {
             const outcome = await timed(run.label, () =>
-              test.stack.up({ onOutput, signal: abort.signal }).then(
+              test.stack.up({ onOutput, parallel, signal: abort.signal }).then(
                 () => "completed",
                 (error: Error) => (abort.signal.aborted ? "failed" : `failed on its own: ${error.message}`),
               ),
@@ -679,7 +683,9 @@ describe("the program against a real API server (kwok lab)", () => {
   }
 
   it("1. up in sidecar mode: releases, zones, labels, locality, gateway", async () => {
-    const result = await timed("up (sidecar)", () => test.stack.up({ onOutput: () => undefined }));
+    const result = await timed("up (sidecar)", () =>
+      test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
+    );
     expect(result.summary.result).toBe("succeeded");
     expect(await cluster.nodeZones()).toEqual(NODES);
     await expectSidecarMode();
@@ -980,11 +986,42 @@ describe("the program against a real API server (kwok lab)", () => {
   /** The program's warning when the cluster and the last outputs disagree (see `orderingMode`). */
   const HALF_WAY_NOTE = "completing or undoing a switch that stopped half way";
 
-  it("5a. a switch into ambient cancelled once ztunnel is ready is completed by `up` again", async () => {
+  /** The restart time a pod template carries; a new one marks a restart. */
+  const restartedAt = (d: any): string | undefined =>
+    d?.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"];
+  const restartTimes = async () =>
+    Object.fromEntries((await bookinfoDeployments()).map((d) => [d.metadata!.name!, restartedAt(d)]));
+  const isBookinfoDeployment = (o: Observed) => o.kind === "Deployment" && o.name !== WAYPOINT.name;
+  /** The Deployments whose pod templates name a mode, now. */
+  const templatesIn = async (mode: string) =>
+    (await bookinfoDeployments())
+      .filter((d) => d.spec?.template.metadata?.annotations?.[MODE_ANNOTATION] === mode)
+      .map((d) => d.metadata!.name!);
+  /** Some but not all of the Bookinfo Deployments: a step caught in its middle. */
+  const someButNotAll = async (names: string[]) => {
+    const total = (await bookinfoDeployments()).length;
+    return names.length > 0 && names.length < total ? "some" : `${names.length} of ${total}`;
+  };
+  /**
+   * The engine's `--parallel` for a cancel in the middle of the restarts: below the number of
+   * Deployments, as on a cluster with more Deployments than the engine runs at once, so that some
+   * restarts are still waiting to start when the cancel lands.
+   */
+  const FEWER_THAN_THE_DEPLOYMENTS = 4;
+
+  it("5a. a switch into ambient cancelled at each step boundary is completed by `up` again from where it stopped", async () => {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
-    // What Pulumi recorded of the cancelled update: its stack outputs, and operations left pending.
+    const earlier = await restartTimes();
+    // What Pulumi recorded of the first cancelled update: its stack outputs, and operations left pending.
     let recordedMode: unknown;
     let pending: PendingOperation[] = [];
+    // What each cancel left, read once its update had ended.
+    const left: Record<string, unknown> = {};
+    const labels = () => cluster.namespaceLabels(NAMESPACE);
+    const restarted = async () =>
+      Object.entries(await restartTimes())
+        .filter(([name, time]) => time !== earlier[name])
+        .map(([name]) => name);
     const { since, gaps, replaced, logs } = await switchThrough(
       [
         {
@@ -994,6 +1031,37 @@ describe("the program against a real API server (kwok lab)", () => {
           after: async () => {
             recordedMode = (await test.stack.outputs()).dataplaneMode?.value;
             pending = await pendingOperations(test.stack);
+            left.ztunnel = [(await labels())["istio.io/dataplane-mode"], (await restarted()).length];
+          },
+        },
+        {
+          mode: "ambient",
+          label: "into ambient, cancelled in the middle of the HBONE restarts (up)",
+          parallel: FEWER_THAN_THE_DEPLOYMENTS,
+          cancelAt: (o) =>
+            isBookinfoDeployment(o) && o.name in earlier && restartedAt(o.object) !== earlier[o.name],
+          after: async () => {
+            left.restarts = [
+              (await labels())["istio.io/dataplane-mode"],
+              await someButNotAll(await restarted()),
+            ];
+          },
+        },
+        {
+          mode: "ambient",
+          label: "into ambient, cancelled at the ambient label (up)",
+          cancelAt: (o) => o.kind === "Namespace" && labelsOf(o)["istio.io/dataplane-mode"] === "ambient",
+          after: async () => {
+            left.label = [(await labels())["istio.io/dataplane-mode"], await templatesIn("ambient")];
+          },
+        },
+        {
+          mode: "ambient",
+          label: "into ambient, cancelled in the middle of the sidecar removals (up)",
+          parallel: FEWER_THAN_THE_DEPLOYMENTS,
+          cancelAt: (o) => isBookinfoDeployment(o) && templateMode(o) === "ambient",
+          after: async () => {
+            left.removals = await someButNotAll(await templatesIn("ambient"));
           },
         },
         { mode: "ambient", label: "resumed into ambient (up)" },
@@ -1003,8 +1071,16 @@ describe("the program against a real API server (kwok lab)", () => {
     // A cancelled update writes its outputs as if it had completed; Ctrl-C leaves nothing pending.
     expect(recordedMode).toBe("ambient");
     expect(pending).toEqual([]);
-    // By its outputs the resume would be an ambient → ambient run, with none of the switch's steps.
-    expect(logs[1]).toContain(HALF_WAY_NOTE);
+    // Each cancel stopped the switch at its boundary: nothing after it had started.
+    expect(left).toEqual({
+      ztunnel: [undefined, 0],
+      restarts: [undefined, "some"],
+      label: ["ambient", []],
+      removals: "some",
+    });
+    // By its outputs each resume would be an ambient → ambient run, with none of the switch's steps.
+    for (const [i, log] of logs.slice(1).entries())
+      expect([i + 1, log]).toEqual([i + 1, expect.stringContaining(HALF_WAY_NOTE)]);
     expect((await test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
     expect(gaps).toEqual([]);
     expect(replaced).toEqual([]);
@@ -1072,13 +1148,19 @@ describe("the program against a real API server (kwok lab)", () => {
   const generations = async () =>
     Object.fromEntries((await bookinfoDeployments()).map((d) => [d.metadata!.name!, d.metadata!.generation]));
 
-  it("5b. a switch back to sidecar whose first step the cluster denies fails with the cause, touches no workload, and completes once the cause is gone", async () => {
+  it("5b. a switch back to sidecar whose first step the cluster denies fails with the cause and touches no workload; once the cause is gone, cancelled at each step boundary, it completes", async () => {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     await denyInjectionLabel();
     const before = await generations();
     let afterFailure: Record<string, number | undefined> = {};
     let labelsAfterFailure: Record<string, string> = {};
-    const { since, gaps, replaced } = await switchThrough(
+    const left: Record<string, unknown> = {};
+    const ambientLabel = async () => (await cluster.namespaceLabels(NAMESPACE))["istio.io/dataplane-mode"];
+    const ztunnelRuns = async () =>
+      (await cluster.apps.listNamespacedDaemonSet("istio-system")).body.items.some(
+        (d) => d.metadata?.name === "ztunnel",
+      );
+    const { since, gaps, replaced, logs } = await switchThrough(
       [
         {
           mode: "sidecar",
@@ -1090,10 +1172,49 @@ describe("the program against a real API server (kwok lab)", () => {
             await allowInjectionLabel();
           },
         },
+        {
+          mode: "sidecar",
+          label: "back to sidecar, cancelled at the injection label (up)",
+          cancelAt: (o) => o.kind === "Namespace" && labelsOf(o)["istio-injection"] === "enabled",
+          after: async () => {
+            left.label = [await ambientLabel(), await templatesIn("sidecar")];
+          },
+        },
+        {
+          mode: "sidecar",
+          label: "back to sidecar, cancelled in the middle of the sidecar restarts (up)",
+          parallel: FEWER_THAN_THE_DEPLOYMENTS,
+          cancelAt: (o) => isBookinfoDeployment(o) && templateMode(o) === "sidecar",
+          after: async () => {
+            left.restarts = [await ambientLabel(), await someButNotAll(await templatesIn("sidecar"))];
+          },
+        },
+        {
+          mode: "sidecar",
+          label: "back to sidecar, cancelled once the ambient label is off (up)",
+          cancelAt: (o) => o.kind === "Namespace" && labelsOf(o)["istio.io/dataplane-mode"] === undefined,
+          after: async () => {
+            const all = (await bookinfoDeployments()).length;
+            left.ambientOff = [
+              await ambientLabel(),
+              (await templatesIn("sidecar")).length === all,
+              await ztunnelRuns(),
+            ];
+          },
+        },
         { mode: "sidecar", label: "back to sidecar, resumed (up)" },
       ],
       watcher,
     );
+    // Each cancel stopped the way back at its boundary: nothing after it had started.
+    expect(left).toEqual({
+      label: ["ambient", []],
+      restarts: ["ambient", "some"],
+      ambientOff: [undefined, true, true],
+    });
+    for (const [i, log] of logs.slice(2).entries()) {
+      expect([i + 2, log]).toEqual([i + 2, expect.stringContaining(HALF_WAY_NOTE)]);
+    }
     expect(afterFailure).toEqual(before);
     expect([labelsAfterFailure["istio.io/dataplane-mode"], labelsAfterFailure["istio-injection"]]).toEqual([
       "ambient",
@@ -1111,11 +1232,7 @@ describe("the program against a real API server (kwok lab)", () => {
   it("5c. a switch into ambient whose engine is killed during the restarts is recovered and rolled back to sidecar", async () => {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     // The restart times the last switch left on the pod templates: a new one marks this switch's restarts.
-    const restartedAt = (d: any): string | undefined =>
-      d?.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"];
-    const earlier = Object.fromEntries(
-      (await bookinfoDeployments()).map((d) => [d.metadata!.name!, restartedAt(d)]),
-    );
+    const earlier = await restartTimes();
     let recordedMode: unknown;
     let pending: PendingOperation[] = [];
     let refused = "";
@@ -1167,7 +1284,9 @@ describe("the program against a real API server (kwok lab)", () => {
   });
 
   it("6. destroy leaves no namespace, release, Istio custom resource, zone label or stack file behind", async () => {
-    await timed("destroy", () => test.stack.destroy({ onOutput: () => undefined }));
+    await timed("destroy", () =>
+      test.stack.destroy({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
+    );
     destroyed = true;
     const namespaces = await cluster.namespaceNames();
     for (const namespace of [NAMESPACE, "istio-system", "istio-ingress"])

@@ -233,6 +233,17 @@ describe("npm run bench options", () => {
     });
   });
 
+  it("gives the lab's nodes a real node's size unless told", () => {
+    expect(options()).toMatchObject({ nodeCpus: 8, nodeMemory: "32Gi" });
+    expect(options("--node-cpus", "2", "--node-memory", "4Gi")).toMatchObject({
+      nodeCpus: 2,
+      nodeMemory: "4Gi",
+    });
+    expect(() => options("--node-memory", "4G")).toThrow(
+      "option '--node-memory <quantity>' argument '4G' is invalid. expected a quantity in Mi or Gi, such as 32Gi",
+    );
+  });
+
   it("names the option, the value and what is allowed", () => {
     expect(() => options("--zones", "3,0")).toThrow(
       new UsageError(
