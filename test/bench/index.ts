@@ -11,7 +11,7 @@ import { LabIstiod } from "../helpers/istiod";
 import { ZoneClients } from "./clients";
 import { BenchLab, runCycle, StepFailedError } from "./cycle";
 import { BenchOptions, parseBenchOptions } from "./options";
-import { benchTable, growthLines, renderBenchSvg } from "./report";
+import { benchMatrix, benchTable, growthLines, renderBenchSvg } from "./report";
 import { growth, StepSample, summarise } from "./stats";
 
 const LAB_SCRIPT = path.join(__dirname, "..", "..", "scripts", "lab.sh");
@@ -75,23 +75,23 @@ async function unscheduledPods(cluster: ClusterReader): Promise<string[]> {
   });
 }
 
-async function write(
-  options: BenchOptions,
-  samples: StepSample[],
-  failures: BenchFailure[],
-  started: Date,
-): Promise<string[]> {
+/** What results.json holds besides what is derived from the samples. */
+interface Recorded {
+  started: string;
+  machine: ReturnType<typeof machine>;
+  samples: StepSample[];
+  failures: BenchFailure[];
+}
+
+async function write(out: string, recorded: Recorded): Promise<string[]> {
+  const { samples, failures, machine: about } = recorded;
+  const started = new Date(recorded.started);
   const summaries = summarise(samples);
   const ratios = growth(summaries);
-  const about = machine(options);
   const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}, lab nodes of ${about.labNode}`;
   fs.writeFileSync(
-    path.join(options.out, "results.json"),
-    JSON.stringify(
-      { started: started.toISOString(), machine: about, samples, failures, summaries, growth: ratios },
-      null,
-      2,
-    ),
+    path.join(out, "results.json"),
+    JSON.stringify({ ...recorded, summaries, growth: ratios }, null, 2),
   );
   const lines = [
     ...growthLines(ratios),
@@ -100,9 +100,15 @@ async function write(
     ),
   ];
   fs.writeFileSync(
-    path.join(options.out, "results.md"),
+    path.join(out, "results.md"),
     [
       `${title} (this machine: ${about.cpus} CPUs, ${about.memoryGiB} GiB, ${about.os}, Node ${about.node})`,
+      "",
+      "Median seconds (zones × replicas per zone):",
+      "",
+      benchMatrix(summaries),
+      "",
+      "Every step and size:",
       "",
       benchTable(summaries),
       "",
@@ -110,11 +116,16 @@ async function write(
       "",
     ].join("\n"),
   );
-  fs.writeFileSync(path.join(options.out, "time-by-size.svg"), await renderBenchSvg(summaries, title));
+  fs.writeFileSync(path.join(out, "time-by-size.svg"), await renderBenchSvg(summaries, title));
   return lines;
 }
 
 async function bench(options: BenchOptions): Promise<ExitCode> {
+  if (options.redraw) {
+    const recorded = JSON.parse(fs.readFileSync(path.join(options.out, "results.json"), "utf8")) as Recorded;
+    for (const line of await write(options.out, recorded)) console.log(line);
+    return EXIT.ok;
+  }
   const istioBin = required("ISTIO_LOCALITY_ISTIO_BIN");
   const tools = {
     charts: required("ISTIO_LOCALITY_CHARTS"),
@@ -169,7 +180,12 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
           await istiod.stop();
           await lab("stop", zones, options);
         }
-        lines = await write(options, samples, failures, started);
+        lines = await write(options.out, {
+          started: started.toISOString(),
+          machine: machine(options),
+          samples,
+          failures,
+        });
       }
     }
   }

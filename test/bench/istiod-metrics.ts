@@ -98,8 +98,9 @@ export function plus(a: IstiodCounters, b: IstiodCounters): IstiodCounters {
   };
 }
 
-/** The smallest bucket bound that holds every observation, ms; null when some fell beyond the last bound. */
+/** The smallest bucket bound that holds every observation, ms; null when some fell beyond the last bound or there were none. */
 function slowestBoundMs(histogram: Histogram): number | null {
+  if (histogram.count === 0) return null;
   const bound = histogram.buckets.find(([, cumulative]) => cumulative >= histogram.count)?.[0];
   return bound === undefined || bound === Infinity ? null : bound * 1000;
 }
@@ -109,6 +110,7 @@ const meanMs = (histogram: Histogram) => (histogram.count ? (1000 * histogram.su
 export function pushesOf(counts: IstiodCounters): IstiodPushes {
   return {
     pushes: counts.pushes,
+    timed: counts.convergence.count,
     debounceMeanMs: meanMs(counts.debounce),
     convergenceMeanMs: meanMs(counts.convergence),
     convergenceSlowestMs: slowestBoundMs(counts.convergence),

@@ -21,6 +21,8 @@ export interface BenchOptions {
   /** The engine's `--parallel`, or `engine`: the engine's own default. */
   parallel: number | "engine";
   out: string;
+  /** Only write results.md and the picture again from --out's results.json. */
+  redraw: boolean;
 }
 
 /** The sizes the benchmark goes to: a lab node per zone, one Pod CIDR each, zones named a to z. */
@@ -100,6 +102,11 @@ export function benchCommand() {
       new Option("--parallel <n>", "the engine's --parallel, or `engine` for its own default (4 × CPUs)")
         .default(ENGINE_PARALLEL, `${ENGINE_PARALLEL}, as the project's tools run it`)
         .argParser((value) => (value === "engine" ? value : wholeNumber(1, 1024)(value))),
+    )
+    .addOption(
+      new Option("--redraw", "only write results.md and the picture again from --out's results.json").default(
+        false,
+      ),
     )
     .addOption(
       new Option("--out <dir>", "where to write the results")

@@ -11,10 +11,11 @@ const mib = (s: Spread) => s.max.toFixed(0);
  */
 export function benchTable(summaries: readonly StepSummary[]): string {
   const rows = summaries.map((s) => {
+    const convergence = !s.istiod?.convergenceMeanMs
+      ? "none timed"
+      : `${s.istiod.convergenceMeanMs.median.toFixed(1)} / ${s.istiod.convergenceSlowestMs === null ? "> 30000" : `≤ ${s.istiod.convergenceSlowestMs}`}`;
     const istiod = s.istiod
-      ? `${s.istiod.pushes.median.toFixed(0)} / ${s.istiod.debounceMeanMs.median.toFixed(0)} / ${s.istiod.convergenceMeanMs.median.toFixed(1)} / ${
-          s.istiod.convergenceSlowestMs === null ? "> 30000" : `≤ ${s.istiod.convergenceSlowestMs}`
-        }`
+      ? `${s.istiod.pushes.median.toFixed(0)} / ${s.istiod.debounceMeanMs.median.toFixed(0)} / ${convergence}`
       : "";
     return `| ${s.zones} | ${s.replicas} | ${s.step} | ${seconds(s.seconds)} | ${s.resources} | ${s.widest} | ${s.slowest ? `${s.slowest.resource} ${s.slowest.seconds.toFixed(1)}` : ""} | ${mib(s.engineMiB)} | ${mib(s.providersMiB)} | ${mib(s.programMiB)} | ${istiod} |`;
   });
@@ -22,6 +23,25 @@ export function benchTable(summaries: readonly StepSummary[]): string {
     "| zones | replicas | step | seconds, median (min–max) | resources | most in flight | slowest operation, s | engine MiB | providers MiB | program MiB | istiod pushes / debounce ms / convergence ms mean / slowest |",
     "| ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
     ...rows,
+  ].join("\n");
+}
+
+/** Median seconds per step (rows) and size (columns: zones × replicas per zone), the table README shows. */
+export function benchMatrix(summaries: readonly StepSummary[]): string {
+  const sizes = [...new Map(summaries.map((s) => [`${s.zones}×${s.replicas}`, s])).values()].sort(
+    (a, b) => a.replicas - b.replicas || a.zones - b.zones,
+  );
+  const cell = (step: string, size: StepSummary) =>
+    summaries
+      .find((s) => s.step === step && s.zones === size.zones && s.replicas === size.replicas)
+      ?.seconds.median.toFixed(1) ?? "";
+  return [
+    `| step | ${sizes.map((s) => `${s.zones} zones × ${s.replicas}`).join(" | ")} |`,
+    `| --- | ${sizes.map(() => "---:").join(" | ")} |`,
+    ...BENCH_STEPS.filter((step) => summaries.some((s) => s.step === step)).map(
+      (step) => `| ${step} | ${sizes.map((size) => cell(step, size)).join(" | ")} |`,
+    ),
+    `| resources after up | ${sizes.map((size) => summaries.find((s) => s.step === "up" && s.zones === size.zones && s.replicas === size.replicas)?.resources ?? "").join(" | ")} |`,
   ].join("\n");
 }
 

@@ -16,11 +16,13 @@ export const PUSHING_STEPS: readonly BenchStep[] = ["up", "switch to ambient", "
 export interface IstiodPushes {
   /** xDS pushes, every type (`pilot_xds_pushes`). */
   pushes: number;
+  /** Pushes to a connected client whose convergence istiod timed (not a client's first configuration). */
+  timed: number;
   /** Mean time istiod held a batch of changes before queueing its push (`pilot_debounce_time`), ms. */
   debounceMeanMs: number;
   /** Mean time from a push entering the queue to a client holding all of it (`pilot_proxy_convergence_time`), ms. */
   convergenceMeanMs: number;
-  /** The bound of the slowest convergence bucket reached, ms: every client had every push within it; null beyond 30 s. */
+  /** The bound of the slowest convergence bucket reached, ms: every client had every push within it; null beyond 30 s or when none was timed. */
   convergenceSlowestMs: number | null;
 }
 
@@ -72,8 +74,10 @@ export interface StepSummary {
   istiod?: {
     pushes: Spread;
     debounceMeanMs: Spread;
-    convergenceMeanMs: Spread;
-    /** The slowest bound over the runs; null when a push took longer than istiod's last bucket. */
+    timed: Spread;
+    /** Over the runs that timed any push. */
+    convergenceMeanMs?: Spread;
+    /** The slowest bound over the runs that timed any; null when none did or one took longer than istiod's last bucket. */
     convergenceSlowestMs: number | null;
   };
 }
@@ -103,6 +107,7 @@ export function summarise(samples: readonly StepSample[]): StepSummary[] {
   const summaries = [...groups.values()].map((group): StepSummary => {
     const [first] = group;
     const pushes = group.flatMap((s) => (s.istiod ? [s.istiod] : []));
+    const timed = pushes.filter((p) => p.timed > 0);
     return {
       zones: first.zones,
       replicas: first.replicas,
@@ -120,10 +125,12 @@ export function summarise(samples: readonly StepSample[]): StepSummary[] {
             istiod: {
               pushes: spread(pushes.map((p) => p.pushes)),
               debounceMeanMs: spread(pushes.map((p) => p.debounceMeanMs)),
-              convergenceMeanMs: spread(pushes.map((p) => p.convergenceMeanMs)),
-              convergenceSlowestMs: pushes.some((p) => p.convergenceSlowestMs === null)
-                ? null
-                : Math.max(...pushes.map((p) => p.convergenceSlowestMs!)),
+              timed: spread(pushes.map((p) => p.timed)),
+              convergenceMeanMs: timed.length ? spread(timed.map((p) => p.convergenceMeanMs)) : undefined,
+              convergenceSlowestMs:
+                timed.length === 0 || timed.some((p) => p.convergenceSlowestMs === null)
+                  ? null
+                  : Math.max(...timed.map((p) => p.convergenceSlowestMs!)),
             },
           }
         : {}),
@@ -144,7 +151,7 @@ export interface Growth {
   fromZones: number;
   toZones: number;
   ratio: number;
-  /** The stack's resources at the largest size ÷ at the smallest: a step whose ratio is above it grows faster than the stack. */
+  /** The stack's resources (after `up`) at the largest size ÷ at the smallest: a step whose ratio is above it grows faster than the stack. */
   resourcesRatio: number;
 }
 
@@ -158,6 +165,8 @@ export function growth(summaries: readonly StepSummary[]): Growth[] {
   const [fromZones, toZones] = [zones[0], zones[zones.length - 1]];
   const find = (z: number, replicas: number, step: BenchStep) =>
     summaries.find((s) => s.zones === z && s.replicas === replicas && s.step === step);
+  const stackSize = (z: number, replicas: number) =>
+    Math.max(...summaries.filter((s) => s.zones === z && s.replicas === replicas).map((s) => s.resources));
   const replicaCounts = [...new Set(summaries.map((s) => s.replicas))].sort((a, b) => a - b);
   return replicaCounts.flatMap((replicas) =>
     BENCH_STEPS.flatMap((step): Growth[] => {
@@ -170,7 +179,7 @@ export function growth(summaries: readonly StepSummary[]): Growth[] {
           fromZones,
           toZones,
           ratio: large.seconds.median / small.seconds.median,
-          resourcesRatio: large.resources / small.resources,
+          resourcesRatio: stackSize(toZones, replicas) / stackSize(fromZones, replicas),
         },
       ];
     }),

@@ -986,6 +986,108 @@ describe("the program against a real API server (kwok lab)", () => {
   /** The program's warning when the cluster and the last outputs disagree (see `orderingMode`). */
   const HALF_WAY_NOTE = "completing or undoing a switch that stopped half way";
 
+  /**
+   * An admission policy of the cluster's own that denies one step of a switch, as a policy engine or
+   * webhook would. It is enforced once the API server's informer has it: `deniedNow` is a dry run of
+   * that step, retried until the policy denies it.
+   */
+  async function denyByPolicy(
+    name: string,
+    spec: { rule: k8s.V1RuleWithOperations; match: string; allowed: string; message: string },
+    deniedNow: () => Promise<unknown>,
+  ): Promise<void> {
+    await cluster.admission.createValidatingAdmissionPolicy({
+      metadata: { name },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [spec.rule] },
+        matchConditions: [{ name: "target", expression: spec.match }],
+        validations: [{ expression: spec.allowed, message: spec.message }],
+      },
+    });
+    await cluster.admission.createValidatingAdmissionPolicyBinding({
+      metadata: { name },
+      spec: { policyName: name, validationActions: ["Deny"] },
+    });
+    await waitFor(
+      `the admission policy ${name} to be enforced`,
+      async (): Promise<Check<true>> => {
+        const denied = await deniedNow().then(
+          () => false,
+          (error: { body?: { message?: string } }) => (error.body?.message ?? "").includes(spec.message),
+        );
+        return denied ? { done: true, value: true } : { done: false, reason: "not denied yet" };
+      },
+      SETTLING,
+    );
+  }
+  async function removePolicy(name: string): Promise<void> {
+    await cluster.admission.deleteValidatingAdmissionPolicyBinding(name);
+    await cluster.admission.deleteValidatingAdmissionPolicy(name);
+  }
+  const generations = async () =>
+    Object.fromEntries((await bookinfoDeployments()).map((d) => [d.metadata!.name!, d.metadata!.generation]));
+
+  /** Denies adding the injection label to the Bookinfo namespace: the first step of the way back to sidecar. */
+  const DENY_INJECTION = "lab-deny-injection-label";
+  const DENIAL = "the lab's admission policy denies the injection label";
+  const denyInjectionLabel = () =>
+    denyByPolicy(
+      DENY_INJECTION,
+      {
+        rule: { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["namespaces"] },
+        match: `object.metadata.name == '${NAMESPACE}'`,
+        allowed: "!(has(object.metadata.labels) && 'istio-injection' in object.metadata.labels)",
+        message: DENIAL,
+      },
+      () =>
+        cluster.core.patchNamespace(
+          NAMESPACE,
+          { metadata: { labels: { "istio-injection": "enabled" } } },
+          undefined,
+          "All",
+          undefined,
+          undefined,
+          undefined,
+          { headers: { "Content-Type": "application/merge-patch+json" } },
+        ),
+    );
+
+  /** Denies ztunnel's DaemonSet, as a cluster that forbids privileged node agents would: ambient's first step. */
+  const DENY_ZTUNNEL = "lab-deny-ztunnel";
+  const ZTUNNEL_DENIAL = "the lab's admission policy denies the ztunnel DaemonSet";
+  const denyZtunnel = () =>
+    denyByPolicy(
+      DENY_ZTUNNEL,
+      {
+        rule: {
+          apiGroups: ["apps"],
+          apiVersions: ["v1"],
+          operations: ["CREATE", "UPDATE"],
+          resources: ["daemonsets"],
+        },
+        match: "object.metadata.name == 'ztunnel'",
+        allowed: "false",
+        message: ZTUNNEL_DENIAL,
+      },
+      () =>
+        cluster.apps.createNamespacedDaemonSet(
+          "istio-system",
+          {
+            metadata: { name: "ztunnel" },
+            spec: {
+              selector: { matchLabels: { app: "ztunnel" } },
+              template: {
+                metadata: { labels: { app: "ztunnel" } },
+                spec: { containers: [{ name: "z", image: "z" }] },
+              },
+            },
+          },
+          undefined,
+          "All",
+        ),
+    );
+
   /** The restart time a pod template carries; a new one marks a restart. */
   const restartedAt = (d: any): string | undefined =>
     d?.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"];
@@ -1009,7 +1111,7 @@ describe("the program against a real API server (kwok lab)", () => {
    */
   const FEWER_THAN_THE_DEPLOYMENTS = 4;
 
-  it("5a. a switch into ambient cancelled at each step boundary is completed by `up` again from where it stopped", async () => {
+  it("5a. a switch into ambient whose first step the cluster denies fails with the cause and touches no workload; once the cause is gone, cancelled at each step boundary, it is completed by `up` again from where it stopped", async () => {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     const earlier = await restartTimes();
     // What Pulumi recorded of the first cancelled update: its stack outputs, and operations left pending.
@@ -1022,8 +1124,19 @@ describe("the program against a real API server (kwok lab)", () => {
       Object.entries(await restartTimes())
         .filter(([name, time]) => time !== earlier[name])
         .map(([name]) => name);
+    await denyZtunnel();
+    const before = await generations();
     const { since, gaps, replaced, logs } = await switchThrough(
       [
+        {
+          mode: "ambient",
+          label: "into ambient, ztunnel denied (up)",
+          failsWith: ZTUNNEL_DENIAL,
+          after: async () => {
+            left.denied = [(await labels())["istio.io/dataplane-mode"], await generations()];
+            await removePolicy(DENY_ZTUNNEL);
+          },
+        },
         {
           mode: "ambient",
           label: "into ambient, cancelled at ztunnel ready (up)",
@@ -1073,80 +1186,24 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(pending).toEqual([]);
     // Each cancel stopped the switch at its boundary: nothing after it had started.
     expect(left).toEqual({
+      denied: [undefined, before],
       ztunnel: [undefined, 0],
       restarts: [undefined, "some"],
       label: ["ambient", []],
       removals: "some",
     });
+    // The failed run changed no workload, so the cluster still runs sidecar only; by its outputs the
+    // next run would be ambient → ambient.
+    expect(logs[1]).toContain("this run orders its steps as a switch from `sidecar` to `ambient`");
     // By its outputs each resume would be an ambient → ambient run, with none of the switch's steps.
-    for (const [i, log] of logs.slice(1).entries())
-      expect([i + 1, log]).toEqual([i + 1, expect.stringContaining(HALF_WAY_NOTE)]);
+    for (const [i, log] of logs.slice(2).entries())
+      expect([i + 2, log]).toEqual([i + 2, expect.stringContaining(HALF_WAY_NOTE)]);
     expect((await test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
     expect(gaps).toEqual([]);
     expect(replaced).toEqual([]);
     expectNoDeploymentEmptied(watcher, since, "5a");
     await expectAmbientMode();
   });
-
-  /**
-   * An admission policy that denies adding the injection label to the Bookinfo namespace: the first
-   * step of the way back to sidecar, refused as a cluster's own policy or webhook would refuse it.
-   */
-  const DENY_INJECTION = "lab-deny-injection-label";
-  const DENIAL = "the lab's admission policy denies the injection label";
-  async function denyInjectionLabel(): Promise<void> {
-    await cluster.admission.createValidatingAdmissionPolicy({
-      metadata: { name: DENY_INJECTION },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: {
-          resourceRules: [
-            { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["namespaces"] },
-          ],
-        },
-        matchConditions: [{ name: "bookinfo", expression: `object.metadata.name == '${NAMESPACE}'` }],
-        validations: [
-          {
-            expression: "!(has(object.metadata.labels) && 'istio-injection' in object.metadata.labels)",
-            message: DENIAL,
-          },
-        ],
-      },
-    });
-    await cluster.admission.createValidatingAdmissionPolicyBinding({
-      metadata: { name: DENY_INJECTION },
-      spec: { policyName: DENY_INJECTION, validationActions: ["Deny"] },
-    });
-    // The API server enforces a new policy once its informer has it: wait until a dry run is denied.
-    await waitFor(
-      "the admission policy to be enforced",
-      async (): Promise<Check<true>> => {
-        const denied = await cluster.core
-          .patchNamespace(
-            NAMESPACE,
-            { metadata: { labels: { "istio-injection": "enabled" } } },
-            undefined,
-            "All",
-            undefined,
-            undefined,
-            undefined,
-            { headers: { "Content-Type": "application/merge-patch+json" } },
-          )
-          .then(
-            () => false,
-            (error: { body?: { message?: string } }) => (error.body?.message ?? "").includes(DENIAL),
-          );
-        return denied ? { done: true, value: true } : { done: false, reason: "not denied yet" };
-      },
-      SETTLING,
-    );
-  }
-  async function allowInjectionLabel(): Promise<void> {
-    await cluster.admission.deleteValidatingAdmissionPolicyBinding(DENY_INJECTION);
-    await cluster.admission.deleteValidatingAdmissionPolicy(DENY_INJECTION);
-  }
-  const generations = async () =>
-    Object.fromEntries((await bookinfoDeployments()).map((d) => [d.metadata!.name!, d.metadata!.generation]));
 
   it("5b. a switch back to sidecar whose first step the cluster denies fails with the cause and touches no workload; once the cause is gone, cancelled at each step boundary, it completes", async () => {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
@@ -1169,7 +1226,7 @@ describe("the program against a real API server (kwok lab)", () => {
           after: async () => {
             afterFailure = await generations();
             labelsAfterFailure = await cluster.namespaceLabels(NAMESPACE);
-            await allowInjectionLabel();
+            await removePolicy(DENY_INJECTION);
           },
         },
         {

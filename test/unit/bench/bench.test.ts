@@ -6,7 +6,7 @@ import { ENGINE_PARALLEL } from "../../../stacks/contract";
 import { benchConfig, OperationTracker, zoneNames } from "../../bench/cycle";
 import { NO_COUNTS, plus, pushesOf, readMetrics, since } from "../../bench/istiod-metrics";
 import { parseBenchOptions } from "../../bench/options";
-import { benchChartSpec, benchTable, growthLines, renderBenchSvg } from "../../bench/report";
+import { benchChartSpec, benchMatrix, benchTable, growthLines, renderBenchSvg } from "../../bench/report";
 import { growth, spread, StepSample, summarise } from "../../bench/stats";
 
 const fixture = (name: string) =>
@@ -67,18 +67,34 @@ describe("summarise", () => {
     expect(summary.slowest).toEqual({ resource: "kubernetes:apps/v1:Deployment::b", seconds: 19 });
   });
 
+  const istiod = (slowest: number | null, timed = 5) => ({
+    pushes: 10,
+    timed,
+    debounceMeanMs: 100,
+    convergenceMeanMs: timed ? 2 : 0,
+    convergenceSlowestMs: timed ? slowest : null,
+  });
+
   it("says istiod's slowest convergence is beyond its buckets when any run's was", () => {
-    const istiod = (slowest: number | null) => ({
-      pushes: 10,
-      debounceMeanMs: 100,
-      convergenceMeanMs: 2,
-      convergenceSlowestMs: slowest,
-    });
     const [within] = summarise([sample({ istiod: istiod(100) }), sample({ run: 2, istiod: istiod(500) })]);
     expect(within.istiod?.convergenceSlowestMs).toBe(500);
     const [beyond] = summarise([sample({ istiod: istiod(100) }), sample({ run: 2, istiod: istiod(null) })]);
     expect(beyond.istiod?.convergenceSlowestMs).toBeNull();
     expect(summarise([sample({ step: "destroy" })])[0].istiod).toBeUndefined();
+  });
+
+  it("leaves runs whose clients only got their first configuration (nothing timed) out of the convergence", () => {
+    const [summary] = summarise([
+      sample({ istiod: istiod(null, 0) }),
+      sample({ run: 2, istiod: istiod(100) }),
+    ]);
+    expect(summary.istiod).toMatchObject({
+      timed: { min: 0, max: 5 },
+      convergenceMeanMs: { median: 2 },
+      convergenceSlowestMs: 100,
+    });
+    const [none] = summarise([sample({ istiod: istiod(null, 0) })]);
+    expect([none.istiod?.convergenceMeanMs, none.istiod?.convergenceSlowestMs]).toEqual([undefined, null]);
   });
 });
 
@@ -125,6 +141,7 @@ describe("istiod's metrics", () => {
   it("gives the mean times and the bound of the slowest bucket reached", () => {
     expect(pushesOf(FIRST.counts)).toEqual({
       pushes: 281,
+      timed: 203,
       debounceMeanMs: (1000 * 3.925747847000002) / 30,
       convergenceMeanMs: (1000 * 1.8652653070000014) / 203,
       convergenceSlowestMs: 100,
@@ -142,6 +159,7 @@ describe("istiod's metrics", () => {
     expect(pushesOf(beyond).convergenceSlowestMs).toBeNull();
     expect(pushesOf(NO_COUNTS)).toEqual({
       pushes: 0,
+      timed: 0,
       debounceMeanMs: 0,
       convergenceMeanMs: 0,
       convergenceSlowestMs: null,
@@ -266,7 +284,13 @@ describe("the report", () => {
       seconds: 100,
       resources: 99,
       slowest: { resource: "kubernetes:apps/v1:Deployment::details-zone-l", seconds: 31.25 },
-      istiod: { pushes: 554, debounceMeanMs: 111, convergenceMeanMs: 3.7, convergenceSlowestMs: null },
+      istiod: {
+        pushes: 554,
+        timed: 40,
+        debounceMeanMs: 111,
+        convergenceMeanMs: 3.7,
+        convergenceSlowestMs: null,
+      },
     }),
   ]);
 
@@ -276,6 +300,24 @@ describe("the report", () => {
     expect(rows[3]).toBe(
       "| 12 | 1 | up | 100.0 (100.0–100.0) | 99 | 8 | kubernetes:apps/v1:Deployment::details-zone-l 31.3 | 100 | 120 | 300 | 554 / 111 / 3.7 / > 30000 |",
     );
+  });
+
+  it("lays out median seconds with a column per size, replicas first", () => {
+    const matrix = benchMatrix(
+      summarise([
+        sample({ zones: 12, replicas: 3, seconds: 90, resources: 99 }),
+        sample({ zones: 3, seconds: 40 }),
+        sample({ zones: 12, seconds: 50, resources: 99 }),
+        sample({ zones: 3, step: "destroy", seconds: 20 }),
+      ]),
+    ).split("\n");
+    expect(matrix).toEqual([
+      "| step | 3 zones × 1 | 12 zones × 1 | 12 zones × 3 |",
+      "| --- | ---: | ---: | ---: |",
+      "| up | 40.0 | 50.0 | 90.0 |",
+      "| destroy | 20.0 |  |  |",
+      "| resources after up | 54 | 99 | 99 |",
+    ]);
   });
 
   it("says whether each step kept within twice its time at the smallest size", () => {
