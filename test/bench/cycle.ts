@@ -5,6 +5,7 @@ import { defaultNodeZones, minikubeNodeNames } from "../../stacks/config";
 import { labIstioValues, LAB_ISTIOD } from "../helpers/istiod";
 import { createTestStack } from "../helpers/workspace";
 import { IstiodPushMeter } from "./istiod-metrics";
+import { MachineCpu } from "./cpu";
 import { MemoryPeaks } from "./memory";
 import { BenchStep, PUSHING_STEPS, StepSample } from "./stats";
 
@@ -120,6 +121,7 @@ export async function runCycle(
     log.write(`\n== ${step}\n`);
     tracker = new OperationTracker();
     const memory = new MemoryPeaks();
+    const cpu = new MachineCpu();
     const meter = PUSHING_STEPS.includes(step)
       ? await IstiodPushMeter.start(`http://${LAB_ISTIOD.host}:${LAB_ISTIOD.monitoring}/metrics`)
       : undefined;
@@ -129,6 +131,7 @@ export async function runCycle(
       (error: unknown) => new StepFailedError(step, error),
     );
     const seconds = (Date.now() - started) / 1000;
+    const machineBusyPercent = cpu.busyPercent();
     const peaks = memory.stop();
     const istiod = await meter?.stop();
     if (failure) throw failure;
@@ -138,6 +141,7 @@ export async function runCycle(
       seconds,
       ...peaks,
       resources: await resourceCount(test.stack),
+      machineBusyPercent,
       ...(parallel ? { parallel } : {}),
       widest: tracker.widest,
       ...(tracker.slowest ? { slowest: tracker.slowest } : {}),

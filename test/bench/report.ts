@@ -17,11 +17,11 @@ export function benchTable(summaries: readonly StepSummary[]): string {
     const istiod = s.istiod
       ? `${s.istiod.pushes.median.toFixed(0)} / ${s.istiod.debounceMeanMs.median.toFixed(0)} / ${convergence}`
       : "";
-    return `| ${s.zones} | ${s.replicas} | ${s.step} | ${seconds(s.seconds)} | ${s.resources} | ${s.widest} | ${s.slowest ? `${s.slowest.resource} ${s.slowest.seconds.toFixed(1)}` : ""} | ${mib(s.engineMiB)} | ${mib(s.providersMiB)} | ${mib(s.programMiB)} | ${istiod} |`;
+    return `| ${s.zones} | ${s.replicas} | ${s.step} | ${seconds(s.seconds)} | ${s.resources} | ${s.machineBusyPercent ? s.machineBusyPercent.median.toFixed(0) : ""} | ${s.widest} | ${s.slowest ? `${s.slowest.resource} ${s.slowest.seconds.toFixed(1)}` : ""} | ${mib(s.engineMiB)} | ${mib(s.providersMiB)} | ${mib(s.programMiB)} | ${istiod} |`;
   });
   return [
-    "| zones | replicas | step | seconds, median (min–max) | resources | most in flight | slowest operation, s | engine MiB | providers MiB | program MiB | istiod pushes / debounce ms / convergence ms mean / slowest |",
-    "| ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
+    "| zones | replicas | step | seconds, median (min–max) | resources | machine CPU busy % | most in flight | slowest operation, s | engine MiB | providers MiB | program MiB | istiod pushes / debounce ms / convergence ms mean / slowest |",
+    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
     ...rows,
   ].join("\n");
 }

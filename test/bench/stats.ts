@@ -41,6 +41,8 @@ export interface StepSample {
   programMiB: number;
   /** Resources in the stack once the step ended. */
   resources: number;
+  /** How busy the whole machine's CPUs were during the step, percent. */
+  machineBusyPercent?: number;
   /** The engine's `--parallel`; undefined for its own default (4 × CPUs). */
   parallel?: number;
   /** The most resource operations the engine had in flight at once. */
@@ -69,6 +71,8 @@ export interface StepSummary {
   resources: number;
   /** The most operations in flight at once, over the runs. */
   widest: number;
+  /** How busy the machine's CPUs were, over the runs that measured it. */
+  machineBusyPercent?: Spread;
   /** The slowest operation of any run. */
   slowest?: { resource: string; seconds: number };
   istiod?: {
@@ -88,6 +92,11 @@ export function spread(values: readonly number[]): Spread {
   const middle = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
   return { min: sorted[0], median, max: sorted[sorted.length - 1] };
+}
+
+function busyOf(group: readonly StepSample[]): Pick<StepSummary, "machineBusyPercent"> {
+  const busy = group.flatMap((s) => (s.machineBusyPercent === undefined ? [] : [s.machineBusyPercent]));
+  return busy.length ? { machineBusyPercent: spread(busy) } : {};
 }
 
 function slowestOf(group: readonly StepSample[]): Pick<StepSummary, "slowest"> {
@@ -119,6 +128,7 @@ export function summarise(samples: readonly StepSample[]): StepSummary[] {
       programMiB: spread(group.map((s) => s.programMiB)),
       resources: Math.max(...group.map((s) => s.resources)),
       widest: Math.max(...group.map((s) => s.widest)),
+      ...busyOf(group),
       ...slowestOf(group),
       ...(pushes.length
         ? {

@@ -129,16 +129,22 @@ export class XdsFollower {
   private readonly child: ChildProcess;
   private readonly done: Promise<ReaderLine[]>;
 
+  /** `record: false` only keeps the connection, as a client istiod pushes to, and keeps none of it here. */
   constructor(
     binary: string,
     readonly identity: ProxyIdentity,
     hosts: string[] = [],
     watch?: string,
+    record = true,
   ) {
-    this.child = spawn(binary, readerArgs(identity, hosts, watch), { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(binary, readerArgs(identity, hosts, watch), {
+      stdio: ["ignore", record ? "pipe" : "ignore", "pipe"],
+    });
     this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    const lines = readline.createInterface({ input: this.child.stdout! });
-    lines.on("line", (line) => this.lines.push(JSON.parse(line) as ReaderLine));
+    if (record) {
+      const lines = readline.createInterface({ input: this.child.stdout! });
+      lines.on("line", (line) => this.lines.push(JSON.parse(line) as ReaderLine));
+    }
     this.done = new Promise((resolve) => this.child.on("close", () => resolve(this.lines)));
   }
 

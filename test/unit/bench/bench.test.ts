@@ -3,6 +3,7 @@ import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { UsageError } from "../../../cli/shared/exit";
 import { ENGINE_PARALLEL } from "../../../stacks/contract";
+import { busyPercent, readCpuTimes } from "../../bench/cpu";
 import { benchConfig, OperationTracker, zoneNames } from "../../bench/cycle";
 import { NO_COUNTS, plus, pushesOf, readMetrics, since } from "../../bench/istiod-metrics";
 import { parseBenchOptions } from "../../bench/options";
@@ -167,6 +168,26 @@ describe("istiod's metrics", () => {
   });
 });
 
+describe("the machine's CPU", () => {
+  // Two readings of this machine's /proc/stat, 2 cores.
+  const BEFORE =
+    "cpu  1914007 0 405273 5395065 23897 0 23002 49440 0 0\ncpu0 932190 0 193049 2742319 3717 0 9369 24512 0 0\n";
+  const AFTER = "cpu  1914107 0 405323 5395105 23907 0 23012 49450 0 0\n";
+
+  it("counts idle and iowait as not busy, and everything else up to steal as busy", () => {
+    expect(readCpuTimes(BEFORE)).toEqual({
+      busy: 1914007 + 405273 + 23002 + 49440,
+      total: 1914007 + 405273 + 5395065 + 23897 + 23002 + 49440,
+    });
+    // 170 busy ticks of 220.
+    expect(busyPercent(readCpuTimes(BEFORE), readCpuTimes(AFTER))).toBeCloseTo((100 * 170) / 220, 6);
+  });
+
+  it("refuses a /proc/stat without a cpu line", () => {
+    expect(() => readCpuTimes("intr 1 2 3\n")).toThrow("/proc/stat has no cpu line");
+  });
+});
+
 describe("OperationTracker", () => {
   const urn = (name: string) => `urn:pulumi:bench::istio-locality::kubernetes:apps/v1:Deployment::${name}`;
   const pre = (name: string, op: string) =>
@@ -283,6 +304,7 @@ describe("the report", () => {
       zones: 12,
       seconds: 100,
       resources: 99,
+      machineBusyPercent: 97.4,
       slowest: { resource: "kubernetes:apps/v1:Deployment::details-zone-l", seconds: 31.25 },
       istiod: {
         pushes: 554,
@@ -298,7 +320,7 @@ describe("the report", () => {
     const rows = benchTable(summaries).split("\n");
     expect(rows).toHaveLength(4);
     expect(rows[3]).toBe(
-      "| 12 | 1 | up | 100.0 (100.0–100.0) | 99 | 8 | kubernetes:apps/v1:Deployment::details-zone-l 31.3 | 100 | 120 | 300 | 554 / 111 / 3.7 / > 30000 |",
+      "| 12 | 1 | up | 100.0 (100.0–100.0) | 99 | 97 | 8 | kubernetes:apps/v1:Deployment::details-zone-l 31.3 | 100 | 120 | 300 | 554 / 111 / 3.7 / > 30000 |",
     );
   });
 
