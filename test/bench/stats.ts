@@ -16,8 +16,11 @@ export const PUSHING_STEPS: readonly BenchStep[] = ["up", "switch to ambient", "
 export interface IstiodPushes {
   /** xDS pushes, every type (`pilot_xds_pushes`). */
   pushes: number;
-  /** Pushes to a connected client whose convergence istiod timed (not a client's first configuration). */
-  timed: number;
+  /**
+   * Pushes to a connected client whose convergence istiod timed (not a client's first configuration).
+   * Absent in results written before it was recorded; there a step timed pushes iff its mean is above 0.
+   */
+  timed?: number;
   /** Mean time istiod held a batch of changes before queueing its push (`pilot_debounce_time`), ms. */
   debounceMeanMs: number;
   /** Mean time from a push entering the queue to a client holding all of it (`pilot_proxy_convergence_time`), ms. */
@@ -116,7 +119,8 @@ export function summarise(samples: readonly StepSample[]): StepSummary[] {
   const summaries = [...groups.values()].map((group): StepSummary => {
     const [first] = group;
     const pushes = group.flatMap((s) => (s.istiod ? [s.istiod] : []));
-    const timed = pushes.filter((p) => p.timed > 0);
+    const timedCount = (p: IstiodPushes) => p.timed ?? (p.convergenceMeanMs > 0 ? 1 : 0);
+    const timed = pushes.filter((p) => timedCount(p) > 0);
     return {
       zones: first.zones,
       replicas: first.replicas,
@@ -135,7 +139,7 @@ export function summarise(samples: readonly StepSample[]): StepSummary[] {
             istiod: {
               pushes: spread(pushes.map((p) => p.pushes)),
               debounceMeanMs: spread(pushes.map((p) => p.debounceMeanMs)),
-              timed: spread(pushes.map((p) => p.timed)),
+              timed: spread(pushes.map(timedCount)),
               convergenceMeanMs: timed.length ? spread(timed.map((p) => p.convergenceMeanMs)) : undefined,
               convergenceSlowestMs:
                 timed.length === 0 || timed.some((p) => p.convergenceSlowestMs === null)
@@ -161,7 +165,7 @@ export interface Growth {
   fromZones: number;
   toZones: number;
   ratio: number;
-  /** The stack's resources (after `up`) at the largest size ÷ at the smallest: a step whose ratio is above it grows faster than the stack. */
+  /** The most resources the stack held in a cycle at the largest size ÷ at the smallest: a step whose ratio is above it grows faster than the stack. */
   resourcesRatio: number;
 }
 
