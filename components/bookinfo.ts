@@ -15,7 +15,7 @@ import {
 import { namespaceLabels } from "../stacks/modes";
 import { SwitchOrder } from "../stacks/switch-order";
 import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
-import { ROLLOUT } from "./rollout";
+import { rollout } from "./rollout";
 import { Waypoint } from "./waypoint";
 import { childOptions } from "./children";
 
@@ -118,6 +118,7 @@ export function deploymentSpec(
   workload: WorkloadSpec,
   mode: DataplaneMode,
   replicas: number,
+  minReadySeconds: number,
 ): kubernetes.types.input.apps.v1.DeploymentSpec {
   const labels = {
     [POD_LABELS.app]: workload.app,
@@ -127,7 +128,7 @@ export function deploymentSpec(
   return {
     replicas,
     selector: { matchLabels: labels },
-    ...ROLLOUT,
+    ...rollout(minReadySeconds),
     template: {
       metadata: {
         // An ambient pod refuses a sidecar even while the namespace still carries the injection label:
@@ -227,7 +228,12 @@ export class Bookinfo extends pulumi.ComponentResource {
       const waypoint = args.waypoint
         ? new Waypoint(
             `${name}-waypoint`,
-            { namespace: ns, zones: args.zones, after: args.waypoint.after },
+            {
+              namespace: ns,
+              zones: args.zones,
+              minReadySeconds: args.minReadySeconds,
+              after: args.waypoint.after,
+            },
             { ...child, dependsOn: [namespace] },
           )
         : undefined;
@@ -276,7 +282,7 @@ export class Bookinfo extends pulumi.ComponentResource {
             namespace: ns,
             labels: { [POD_LABELS.app]: workload.app, [POD_LABELS.version]: workload.version },
           },
-          spec: deploymentSpec(workload, args.mode, args.replicasPerZone),
+          spec: deploymentSpec(workload, args.mode, args.replicasPerZone, args.minReadySeconds),
         },
         // Pods are (re)created only after the namespace labels of the mode are in place.
         { ...child, dependsOn: [injectionLabel, serviceAccounts.get(workload.serviceAccount)!] },

@@ -69,7 +69,26 @@ export interface IstioArgs extends Pick<
   gatewayApiCrds: Manifest[];
   /** Mesh-wide mTLS; `strict` is a PeerAuthentication in the root namespace. */
   mtls: MtlsMode;
+  /**
+   * In ambient, what the mesh waits for after Helm: ambient's node agents ready on every node of
+   * these zones. Helm's wait counts only the nodes a DaemonSet chose (a taint the agent does not
+   * tolerate leaves a node out) and passes with `maxUnavailable` pods not ready. Unset, Helm's wait
+   * alone gates the mesh.
+   */
+  nodeAgents?: NodeAgentsCheck;
 }
+
+/** How {@link IstioArgs.nodeAgents} reaches the cluster. */
+export interface NodeAgentsCheck {
+  /** The cluster's kubeconfig (secret). */
+  kubeconfig: pulumi.Input<string>;
+  zones: readonly string[];
+  /** Resolves once the agents are ready on every zoned node, rejects with the cause (`awaitNodeAgents` of `stacks/node-agents.ts`). */
+  await: (kubeconfig: string, namespace: string, zones: readonly string[]) => Promise<void>;
+}
+
+/** The ConfigMap recording the zones whose nodes ambient's node agents were found ready on. */
+export const NODE_AGENTS_RECORD = "istio-locality-node-agents";
 
 /** The chart source a config names: its chart folder when set, else its repository. */
 export function chartSource(istio: Pick<IstioConfig, "chartRepository" | "chartDirectory">): ChartSource {
@@ -215,7 +234,9 @@ export class Istio extends pulumi.ComponentResource {
       const cni = release("cni", ISTIO_NAMESPACE, [this.istiod]);
       // ztunnel turns ready only once it has synced from istiod and reached the CNI node agent.
       const ztunnel = release("ztunnel", ISTIO_NAMESPACE, [this.istiod, cni]);
-      this.meshReady = [ztunnel];
+      this.meshReady = [
+        args.nodeAgents ? nodeAgentsRecord(name, args.nodeAgents, [cni, ztunnel], child) : ztunnel,
+      ];
     }
 
     if (charts.includes("gateway")) {
@@ -232,4 +253,41 @@ export class Istio extends pulumi.ComponentResource {
     this.releases = pulumi.output(charts.map((chart) => RELEASE_NAMES[chart]));
     this.registerOutputs({ releases: this.releases });
   }
+}
+
+/**
+ * A record that exists only once ambient's node agents run ready on every zoned node: the engine
+ * runs {@link NodeAgentsCheck.await} as the hook before the record is created or updated, so
+ * whatever depends on the record waits, and a failed check fails the step with its cause. A hook
+ * and not an `apply`: a rejected input leaves its dependents waiting forever under an inline
+ * Automation API program, while a failed hook is the engine's own failure. The record names the
+ * agents' release revisions, so an upgrade of either checks again; a preview runs no hook.
+ */
+function nodeAgentsRecord(
+  name: string,
+  check: NodeAgentsCheck,
+  agents: kubernetes.helm.v3.Release[],
+  opts: pulumi.CustomResourceOptions,
+): kubernetes.core.v1.ConfigMap {
+  // Hooks run during an update only, when the kubeconfig is known.
+  const kubeconfig = new Promise<string>((resolve) => pulumi.output(check.kubeconfig).apply(resolve));
+  const checkAgents = new pulumi.ResourceHook(`${name}-node-agents-check`, async () =>
+    check.await(await kubeconfig, ISTIO_NAMESPACE, check.zones),
+  );
+  const releases = pulumi
+    .all(agents.map((agent) => agent.status))
+    .apply((statuses) => statuses.map((status) => `${status.name}=${status.revision}`).join(","));
+  return new kubernetes.core.v1.ConfigMap(
+    `${name}-node-agents`,
+    {
+      metadata: { name: NODE_AGENTS_RECORD, namespace: ISTIO_NAMESPACE },
+      data: { zones: check.zones.join(","), releases },
+    },
+    {
+      ...opts,
+      // The check reads the agents' pods, which exist once their releases do.
+      dependsOn: agents,
+      hooks: { beforeCreate: [checkAgents], beforeUpdate: [checkAgents] },
+    },
+  );
 }

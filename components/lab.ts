@@ -11,12 +11,13 @@ import {
   zonesWithoutReviews,
 } from "../stacks/modes";
 import { LIVE_MESH_TIMEOUT_MS, LiveMesh, orderingMode, readLiveMesh } from "../stacks/live-mesh";
+import { awaitNodeAgents } from "../stacks/node-agents";
 import { checkNodeLocality, describeReadFailure } from "../stacks/nodes";
 import { productpageCommand } from "../stacks/productpage";
 import { migration, switchOrder } from "../stacks/switch-order";
 import { Bookinfo } from "./bookinfo";
 import { Cluster } from "./cluster";
-import { chartSource, INGRESS_NAMESPACE, Istio, RELEASE_NAMES } from "./istio";
+import { chartSource, INGRESS_NAMESPACE, Istio, NodeAgentsCheck, RELEASE_NAMES } from "./istio";
 import { Locality } from "./locality";
 
 /** The stack outputs as the program declares them: each one of {@link StackOutputs}, maybe not yet known. */
@@ -32,6 +33,8 @@ export interface LabArgs {
    * run's outputs. It tells a switch from an install, and which way a half-done switch must go on.
    */
   previousMode: DataplaneMode | undefined;
+  /** Waits for ambient's node agents on every zoned node (see {@link awaitNodeAgents}); tests pass a recorded answer. */
+  awaitNodeAgents: NodeAgentsCheck["await"];
 }
 
 /**
@@ -89,6 +92,7 @@ export class Lab extends pulumi.ComponentResource {
         gatewayApiCrds: args.gatewayApiCrds,
         after: cluster.zoneLabels,
         istiodAfter: order.istiodAfterWorkloads ? enrolment.resources : [],
+        nodeAgents: { kubeconfig: cluster.kubeconfig, zones: config.zones, await: args.awaitNodeAgents },
       },
       { parent: this, providers, deletedWith },
     );
@@ -158,18 +162,19 @@ export class Lab extends pulumi.ComponentResource {
 /**
  * Validates this stack's configuration (against its chart source, and the live nodes where they
  * came labelled), then declares the lab and returns the stack outputs. `readWeb` reads the chart
- * repository's index and the Gateway API CRDs' release, `readMesh` what the cluster runs now
- * (tests pass recorded ones).
+ * repository's index and the Gateway API CRDs' release, `readMesh` what the cluster runs now,
+ * `awaitAgents` ambient's node agents during the run (tests pass recorded ones).
  */
 export async function declareStack(
   readWeb: FetchText = fetchText,
   readMesh: typeof readLiveMesh = readLiveMesh,
+  awaitAgents: NodeAgentsCheck["await"] = awaitNodeAgents,
 ): Promise<DeclaredOutputs> {
   const config = loadConfig();
   const gatewayApiCrds = await readInstallSources(config, readWeb);
   await checkNodeLocality(config);
   const previousMode = await startingMode(config, readMesh);
-  return new Lab("lab", { config, gatewayApiCrds, previousMode }).outputs;
+  return new Lab("lab", { config, gatewayApiCrds, previousMode, awaitNodeAgents: awaitAgents }).outputs;
 }
 
 /**

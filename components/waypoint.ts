@@ -2,7 +2,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { WAYPOINT, ZONE_LABEL } from "../stacks/contract";
-import { ROLLOUT } from "./rollout";
+import { rollout } from "./rollout";
 import { childOptions } from "./children";
 
 export interface WaypointArgs {
@@ -10,6 +10,8 @@ export interface WaypointArgs {
   namespace: string;
   /** Zones, in order; the waypoint keeps one ready replica in each. */
   zones: string[];
+  /** How long a new replica stays ready before a rollout takes an old one away. */
+  minReadySeconds: number;
   /**
    * What the Gateway waits for: the Gateway API CRDs and istiod, whose controller creates the
    * `istio-waypoint` GatewayClass and the Deployment behind the Gateway.
@@ -22,11 +24,11 @@ export interface WaypointArgs {
  * zone, spread so that no zone gets a second before every zone has one, rolled like Bookinfo's
  * Deployments so a zone never loses its ready replica.
  */
-export function waypointDeploymentPatch(zones: string[]): Record<string, unknown> {
+export function waypointDeploymentPatch(zones: string[], minReadySeconds: number): Record<string, unknown> {
   return {
     spec: {
       replicas: zones.length,
-      ...ROLLOUT,
+      ...rollout(minReadySeconds),
       template: {
         spec: {
           topologySpreadConstraints: [
@@ -75,7 +77,7 @@ export class Waypoint extends pulumi.ComponentResource {
       `${name}-parameters`,
       {
         metadata: { name: parametersName, namespace: args.namespace },
-        data: { deployment: yaml.dump(waypointDeploymentPatch(args.zones)) },
+        data: { deployment: yaml.dump(waypointDeploymentPatch(args.zones, args.minReadySeconds)) },
       },
       child,
     );

@@ -104,6 +104,11 @@ export interface BookinfoConfig {
   imageTag: string;
   /** Replicas of each per-zone Deployment (and of each reviews version). */
   replicasPerZone: number;
+  /**
+   * How long a new pod of any Deployment (the waypoint's too) stays ready before the rollout takes an
+   * old one away: the time the mesh gets to send every client the new endpoint.
+   */
+  minReadySeconds: number;
   /** The zone each reviews version is pinned to. */
   reviewsZones: Record<ReviewsVersion, string>;
   /** Image of the per-zone client pods (needs `curl` and `sleep`). */
@@ -535,6 +540,13 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
       DEFAULTS.bookinfo.replicasPerZone,
       1,
       10,
+    ),
+    minReadySeconds: r.integer(
+      "bookinfo.minReadySeconds",
+      b.minReadySeconds,
+      DEFAULTS.bookinfo.minReadySeconds,
+      1,
+      600,
     ),
     reviewsZones: readReviewsZones(r, b.reviewsZones, zones),
     clientImage: r.string("bookinfo.clientImage", b.clientImage, DEFAULTS.bookinfo.clientImage),

@@ -111,6 +111,7 @@ export const DEFAULTS = {
     namespace: "bookinfo",
     imageTag: "1.20.2",
     replicasPerZone: 1,
+    minReadySeconds: 10,
     clientImage: "curlimages/curl:8.16.0",
   },
 };

@@ -3,6 +3,7 @@ import { EXIT } from "../shared/exit";
 import { confirm } from "../shared/prompt";
 import { runCli } from "../shared/run";
 import { parseRecoverOptions } from "./options";
+import { describeUndone } from "./patches";
 import { afterRecovery, describeOperation, pendingOperations, recoverStack } from "./recover";
 
 runCli(parseRecoverOptions, async (options) => {
@@ -20,7 +21,8 @@ runCli(parseRecoverOptions, async (options) => {
     return EXIT.usage;
   }
   const previous: unknown = (await stack.outputs()).dataplaneMode?.value;
-  await recoverStack(stack, (text) => process.stdout.write(text));
+  const { undone } = await recoverStack(stack, (text) => process.stdout.write(text));
+  for (const patch of undone) console.log(describeUndone(patch));
   const file = await stackConfigFile(options.cwd, options.stack);
   for (const line of afterRecovery(
     options.stack,

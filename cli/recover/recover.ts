@@ -1,5 +1,6 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { MODE_KEY } from "../../stacks/contract";
+import { recordedPatches, UndonePatch, undoUnrecordedPatches } from "./patches";
 
 /** An operation the state holds as begun and never finished. */
 export interface PendingOperation {
@@ -23,21 +24,31 @@ export const describeOperation = (o: PendingOperation): string =>
 export interface Recovery {
   /** The operations that were pending before, now cleared from the state. */
   cleared: PendingOperation[];
+  /** The patches whose live object was put back to what the state records. */
+  undone: UndonePatch[];
 }
 
 /**
- * Makes a stack whose engine was killed mid-update runnable again, in the two steps Pulumi
- * prescribes: `pulumi cancel` removes the update lock the dead engine still holds (every later update
- * refuses to start while it is there), and `pulumi refresh --clear-pending-creates` reads every
- * resource back from the cluster and forgets the creates that never reported back. What the killed
- * update did in the cluster stays; the next `up` redoes the cleared creates (the program's patches
- * take their fields by force, its objects are applied server-side).
+ * Makes a stack whose engine was killed mid-update runnable again. Pulumi prescribes two steps:
+ * `pulumi cancel` removes the update lock the dead engine still holds (every later update refuses to
+ * start while it is there), and `pulumi refresh --clear-pending-creates` reads every resource back
+ * from the cluster and forgets the creates that never reported back. What the killed update did to
+ * the program's objects stays and is reconciled by the next `up` (they are applied server-side).
+ * Between the two, a third step: a Patch resource whose update the engine never recorded keeps its
+ * old inputs in the state, so a rollback, declaring those same inputs, would apply nothing and leave
+ * the killed update's labels on the namespace; such patches are applied again as recorded
+ * ({@link undoUnrecordedPatches}) with the kubeconfig of the stack's last outputs.
  */
 export async function recoverStack(stack: Stack, onOutput?: (text: string) => void): Promise<Recovery> {
   const cleared = await pendingOperations(stack);
   await stack.cancel();
+  const kubeconfig: unknown = (await stack.outputs()).kubeconfig?.value;
+  const undone =
+    typeof kubeconfig === "string"
+      ? await undoUnrecordedPatches(kubeconfig, recordedPatches((await stack.exportStack()).deployment))
+      : [];
   await stack.refresh({ clearPendingCreates: true, onOutput });
-  return { cleared };
+  return { cleared, undone };
 }
 
 /** What to run once the stack is recovered: finish the switch, or go back. */

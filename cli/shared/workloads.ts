@@ -1,5 +1,6 @@
 import type { V1Deployment, V1EndpointSlice, V1Node, V1Pod } from "@kubernetes/client-node";
 import { CLIENT, POD_LABELS } from "../../stacks/contract";
+import { podReady } from "../../stacks/pods";
 
 /** Ready endpoints one zone has for the services a request passes through. */
 export interface ZoneHealth {
@@ -42,16 +43,6 @@ export function healthFromEndpointSlices(
 
 /** The label selector for the EndpointSlices {@link healthFromEndpointSlices} reads. */
 export const HEALTH_SLICE_SELECTOR = `kubernetes.io/service-name in (${HEALTH_SERVICES.join(",")})`;
-
-function podReady(pod: V1Pod): boolean {
-  return (
-    pod.status?.phase === "Running" &&
-    !pod.metadata?.deletionTimestamp &&
-    (pod.status.conditions ?? []).some(
-      (condition) => condition.type === "Ready" && condition.status === "True",
-    )
-  );
-}
 
 /** The label selector of the per-zone client pods. */
 export const CLIENT_SELECTOR = `${POD_LABELS.app}=${CLIENT.app}`;

@@ -49,7 +49,13 @@ async function probeEvidence(
       const name = probePodName(spec.runId, spec.zone);
       const pod = pods.find((candidate) => candidate.metadata?.name === name);
       const phase = pod?.status?.phase;
-      const evidence: ProbeEvidence = { zone: spec.zone, pod: name, phase, waiting: waitingReason(pod) };
+      const evidence: ProbeEvidence = {
+        zone: spec.zone,
+        pod: name,
+        node: pod?.spec?.nodeName,
+        phase,
+        waiting: waitingReason(pod),
+      };
       if (phase === "Running" || phase === "Succeeded" || phase === "Failed") {
         try {
           evidence.log = parseProbeLog(spec.zone, await cluster.podLog(name, "probe"));
@@ -80,15 +86,8 @@ export async function preflight(
   const settled = (evidence: ProbeEvidence): boolean => {
     if (evidence.logError === undefined) logErrorSince.delete(evidence.zone);
     else if (!logErrorSince.has(evidence.zone)) logErrorSince.set(evidence.zone, Date.now());
-    return (
-      evidence.log?.ready === true ||
-      evidence.log?.notReady !== undefined ||
-      evidence.phase === "Failed" ||
-      evidence.phase === "Succeeded" ||
-      STUCK_REASONS.has((evidence.waiting ?? "").split(":")[0]) ||
-      (evidence.logError !== undefined &&
-        Date.now() - logErrorSince.get(evidence.zone)! >= LOG_ERROR_GRACE_MS)
-    );
+    const logErrorFor = Date.now() - (logErrorSince.get(evidence.zone) ?? Date.now());
+    return probeSettled(evidence, logErrorFor, fake);
   };
   try {
     await waitFor(
@@ -115,10 +114,33 @@ export async function preflight(
   for (const detail of verdict.details) log(`  ${detail}`);
 }
 
+/**
+ * Whether a probe's state is final for the pre-flight check: it got its first answer or gave up,
+ * ended, will never start, or its log will never be read (unreadable for {@link LOG_ERROR_GRACE_MS},
+ * or at once on a kwok node, which has no kubelet to serve it).
+ */
+export function probeSettled(
+  evidence: ProbeEvidence,
+  logErrorForMs: number,
+  fake: readonly string[],
+): boolean {
+  return (
+    evidence.log?.ready === true ||
+    evidence.log?.notReady !== undefined ||
+    evidence.phase === "Failed" ||
+    evidence.phase === "Succeeded" ||
+    STUCK_REASONS.has((evidence.waiting ?? "").split(":")[0]) ||
+    (evidence.logError !== undefined &&
+      (logErrorForMs >= LOG_ERROR_GRACE_MS || (evidence.node !== undefined && fake.includes(evidence.node))))
+  );
+}
+
 /** One zone's probe pod before the switch starts. */
 export interface ProbeEvidence {
   zone: string;
   pod: string;
+  /** The node the pod was scheduled on. */
+  node?: string;
   /** The pod's phase, and why it waits when it is not running. */
   phase?: string;
   waiting?: string;

@@ -1,12 +1,10 @@
 import * as k8s from "@kubernetes/client-node";
+import { podReady } from "../../stacks/pods";
 import { ClusterReader } from "../helpers/cluster";
 import { hasSidecar } from "../helpers/istiod";
 import { sidecarIdentity, XdsFollower, ztunnelIdentity } from "../helpers/xds";
 
-const isRunning = (pod: k8s.V1Pod) =>
-  !pod.metadata?.deletionTimestamp &&
-  pod.status?.podIP !== undefined &&
-  pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+const isRunning = (pod: k8s.V1Pod) => podReady(pod) && pod.status?.podIP !== undefined;
 
 /** Where the clients are and how they present themselves to istiod. */
 export interface ClientsArgs {

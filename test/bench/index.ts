@@ -13,16 +13,11 @@ import { BenchLab, runCycle, StepFailedError } from "./cycle";
 import { BenchOptions, parseBenchOptions } from "./options";
 import { benchMatrix, benchTable, growthLines, renderBenchSvg } from "./report";
 import { growth, StepSample, summarise } from "./stats";
+import { toolEnv } from "../helpers/env";
 
 const LAB_SCRIPT = path.join(__dirname, "..", "..", "scripts", "lab.sh");
 /** Its own cluster name, so the benchmark never deletes a lab the test tier is using. */
 const BENCH_CLUSTER = "istio-locality-bench";
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the benchmark with npm run bench`);
-  return value;
-}
 
 async function lab(command: "start" | "stop", zones: number, options: BenchOptions): Promise<string> {
   const { stdout } = await promisify(execFile)("bash", [LAB_SCRIPT, command], {
@@ -126,11 +121,12 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
     for (const line of await write(options.out, recorded)) console.log(line);
     return EXIT.ok;
   }
-  const istioBin = required("ISTIO_LOCALITY_ISTIO_BIN");
-  const tools = {
-    charts: required("ISTIO_LOCALITY_CHARTS"),
-    gatewayApi: required("ISTIO_LOCALITY_GATEWAY_API"),
-  };
+  const env = toolEnv(
+    ["ISTIO_LOCALITY_ISTIO_BIN", "ISTIO_LOCALITY_CHARTS", "ISTIO_LOCALITY_GATEWAY_API"],
+    "the benchmark with npm run bench",
+  );
+  const istioBin = env.ISTIO_LOCALITY_ISTIO_BIN;
+  const tools = { charts: env.ISTIO_LOCALITY_CHARTS, gatewayApi: env.ISTIO_LOCALITY_GATEWAY_API };
   const profile = process.env.LAB_PROFILE ?? "istio-locality-lab";
   fs.mkdirSync(path.join(options.out, "logs"), { recursive: true });
   const started = new Date();

@@ -86,6 +86,7 @@ function expectedResources(mode: "sidecar" | "ambient", stack: string): string[]
               `istio-gateway-api-${crd}.gateway.networking.k8s.io`,
             ),
           ),
+          k8s("core/v1:ConfigMap", "istio-node-agents"),
           "istio-locality:waypoint:Waypoint bookinfo-waypoint",
           k8s("core/v1:ConfigMap", "bookinfo-waypoint-parameters"),
           k8s("gateway.networking.k8s.io/v1:Gateway", "bookinfo-waypoint-gateway"),

@@ -1,6 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { rolloutsPending } from "../../cli/shared/workloads";
 import { ZONE_LABEL } from "../../stacks/contract";
+import { podReady } from "../../stacks/pods";
 
 export interface ServiceEndpoint {
   zone?: string;
@@ -219,10 +220,7 @@ export class SwitchWatcher {
     let minimum: Record<string, number> | undefined;
     for (const o of [...this.seen].sort((a, b) => a.revision - b.revision)) {
       if (o.kind !== "Pod" && o.kind !== "Pod/deleted") continue;
-      const isReady =
-        o.kind === "Pod" &&
-        !o.object.metadata?.deletionTimestamp &&
-        (o.object.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+      const isReady = o.kind === "Pod" && podReady(o.object as k8s.V1Pod);
       if (isReady) ready.set(o.name, nodeZones[o.object.spec?.nodeName]);
       else ready.delete(o.name);
       if (o.revision <= since || o.revision >= until) continue;

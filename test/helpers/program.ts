@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as log from "@pulumi/pulumi/log";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
+import * as runtimeResource from "@pulumi/pulumi/runtime/resource";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { declareStack } from "../../components/lab";
+import type { NodeAgentsCheck } from "../../components/istio";
 import type { LiveMesh } from "../../stacks/live-mesh";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
@@ -46,6 +48,8 @@ export interface Registered {
   deletedWith: string;
   /** Whether deleting it from the stack leaves it in the cluster. */
   retainOnDelete: boolean;
+  /** The names of the hooks the engine runs before creating and before updating it. */
+  hooks: { beforeCreate: string[]; beforeUpdate: string[] };
 }
 
 /** What a mocked run of the program declared. */
@@ -59,12 +63,23 @@ export interface ProgramRun {
   get(name: string): Registered;
   /** Whether `name` depends, directly or transitively, on `on`. */
   dependsOn(name: string, on: string): boolean;
+  /** Runs the resource hook of that name as the engine would (fails the test when absent). */
+  runHook(name: string): Promise<void>;
 }
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
 /** The resources of the run in progress; a test file's runs go one after another. */
 let registered: Registered[] = [];
+/** The resource hooks of the run in progress, by name. */
+let hooks = new Map<string, pulumi.ResourceHook>();
+
+// The mock monitor has no callback server for hooks: the runs keep them to play the engine's calls.
+(runtimeResource as { registerResourceHook(hook: pulumi.ResourceHook): Promise<void> }).registerResourceHook =
+  (hook) => {
+    hooks.set(hook.name, hook);
+    return Promise.resolve();
+  };
 
 // One Pulumi runtime per test file: loading it again per run would add process listeners each time.
 // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the monitor as `this`
@@ -80,6 +95,10 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
     dependencies: req.getDependenciesList(),
     deletedWith: req.getDeletedwith(),
     retainOnDelete: req.getRetainondelete(),
+    hooks: {
+      beforeCreate: req.getHooks()?.getBeforeCreateList() ?? [],
+      beforeUpdate: req.getHooks()?.getBeforeUpdateList() ?? [],
+    },
   });
   return registerResource.call(this, req, callback);
 };
@@ -88,7 +107,8 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
  * Declares the program's stack (what `index.ts` exports) under Pulumi mocks with the given stack
  * config (keys without the project prefix) and returns every registered resource. `previousMode`
  * plays the stack's last outputs, `liveMesh` what the cluster runs (by default there is no cluster
- * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer).
+ * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer),
+ * `nodeAgents` the check of ambient's node agents during the run (by default they are ready).
  */
 export async function runUnderMocks(
   config: Record<string, unknown>,
@@ -97,12 +117,15 @@ export async function runUnderMocks(
     previousMode?: string;
     chartIndex?: FetchText;
     liveMesh?: LiveMesh | Error;
+    nodeAgents?: NodeAgentsCheck["await"];
   } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
   const resources: Registered[] = [];
   const warnings: string[] = [];
   registered = resources;
+  hooks = new Map();
+  const runHooks = hooks;
   jest.spyOn(log, "warn").mockImplementation((...args: unknown[]) => {
     warnings.push(String(args[0]));
     return Promise.resolve();
@@ -124,6 +147,7 @@ export async function runUnderMocks(
             dependencies: [],
             deletedWith: "",
             retainOnDelete: false,
+            hooks: { beforeCreate: [], beforeUpdate: [] },
           });
         return { id: `${args.name}-id`, state: computedState(args, options.previousMode) };
       },
@@ -146,8 +170,10 @@ export async function runUnderMocks(
   );
 
   const liveMesh = options.liveMesh;
-  const program = await declareStack(options.chartIndex ?? recordedWeb, () =>
-    liveMesh instanceof Error ? Promise.reject(liveMesh) : Promise.resolve(liveMesh),
+  const program = await declareStack(
+    options.chartIndex ?? recordedWeb,
+    () => (liveMesh instanceof Error ? Promise.reject(liveMesh) : Promise.resolve(liveMesh)),
+    options.nodeAgents ?? (() => Promise.resolve()),
   );
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
@@ -178,6 +204,11 @@ export async function runUnderMocks(
       return resource;
     },
     dependsOn: (name, on) => dependsOn(name, on),
+    runHook: async (name) => {
+      const hook = runHooks.get(name);
+      if (!hook) throw new Error(`no resource hook named ${name}; have ${[...runHooks.keys()].join(", ")}`);
+      await hook.callback({ urn: "", id: "", name, type: "" });
+    },
   };
 }
 

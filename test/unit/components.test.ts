@@ -222,7 +222,7 @@ describe("deploymentSpec", () => {
     reviewsZones: { v1: "zone-b", v2: "zone-b", v3: "zone-b" },
     clientImage: "curl",
   }).filter((w) => w.app === "productpage");
-  const spec = deploymentSpec(productpage, "ambient", 2) as any;
+  const spec = deploymentSpec(productpage, "ambient", 2, 7) as any;
   const pod = spec.template.spec;
   const container = pod.containers[0];
 
@@ -232,7 +232,7 @@ describe("deploymentSpec", () => {
       type: "RollingUpdate",
       rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
     });
-    expect(spec.minReadySeconds).toBeGreaterThan(0);
+    expect(spec.minReadySeconds).toBe(7);
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/health", port: "http" } });
   });
 
@@ -252,20 +252,20 @@ describe("deploymentSpec", () => {
   it("restarts pods on a mode change through a pod-template annotation", () => {
     expect(spec.template.metadata.annotations[MODE_ANNOTATION]).toBe("ambient");
     expect(
-      (deploymentSpec(productpage, "sidecar", 2) as any).template.metadata.annotations[MODE_ANNOTATION],
+      (deploymentSpec(productpage, "sidecar", 2, 7) as any).template.metadata.annotations[MODE_ANNOTATION],
     ).toBe("sidecar");
   });
 
   it("keeps an ambient pod free of a sidecar even while the namespace still asks for injection", () => {
     expect(spec.template.metadata.labels["sidecar.istio.io/inject"]).toBe("false");
-    expect((deploymentSpec(productpage, "sidecar", 2) as any).template.metadata.labels).not.toHaveProperty(
+    expect((deploymentSpec(productpage, "sidecar", 2, 7) as any).template.metadata.labels).not.toHaveProperty(
       "sidecar.istio.io/inject",
     );
   });
 
   it("selects on labels that never change with the mode", () => {
     expect(spec.selector.matchLabels).toEqual({ app: "productpage", version: "v1", zone: "zone-b" });
-    expect((deploymentSpec(productpage, "sidecar", 2) as any).selector).toEqual(spec.selector);
+    expect((deploymentSpec(productpage, "sidecar", 2, 7) as any).selector).toEqual(spec.selector);
   });
 
   it("says where it serves from", () => {

@@ -43,7 +43,12 @@ describe("defaults", () => {
     expect(config.istio.version).toBe("1.26.6");
     expect(config.istio.chartRepository).toBe("https://istio-release.storage.googleapis.com/charts");
     expect(config.istio.ingressGateway).toBe(true);
-    expect(config.bookinfo).toMatchObject({ namespace: "bookinfo", imageTag: "1.20.2", replicasPerZone: 1 });
+    expect(config.bookinfo).toMatchObject({
+      namespace: "bookinfo",
+      imageTag: "1.20.2",
+      replicasPerZone: 1,
+      minReadySeconds: 10,
+    });
     expect(config.bookinfo.reviewsZones).toEqual({ v1: "zone-a", v2: "zone-b", v3: "zone-c" });
   });
 
@@ -123,6 +128,11 @@ describe("validation", () => {
       "a reviews version in an unknown zone",
       { bookinfo: { reviewsZones: { v2: "zone-x" } } },
       "`istio-locality:bookinfo.reviewsZones.v2` is `zone-x`; expected one of the zones (one of `zone-a`, `zone-b`, `zone-c`)",
+    ],
+    [
+      "a rollout that never waits for the mesh",
+      { bookinfo: { minReadySeconds: 0 } },
+      "`istio-locality:bookinfo.minReadySeconds` is `0`; expected an integer from 1 to 600",
     ],
     [
       "an unknown reviews version",

@@ -1,11 +1,18 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GATEWAY_API_CRDS, ISTIO_CHART_INDEX, ProgramRun, runUnderMocks } from "../helpers/program";
+import {
+  FAKE_KUBECONFIG,
+  GATEWAY_API_CRDS,
+  ISTIO_CHART_INDEX,
+  ProgramRun,
+  runUnderMocks,
+} from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
 import * as yaml from "js-yaml";
 import { ZONE_LABEL } from "../../stacks/contract";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
+import { NODE_AGENTS_RECORD } from "../../components/istio";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -325,6 +332,20 @@ describe("ambient mode", () => {
     expect(run.dependsOn("istio-cni", "istio-istiod")).toBe(true);
   });
 
+  it("waits for ambient's node agents on every zoned node before the ambient label, a record of it in istio-system", () => {
+    const record = run.get("istio-node-agents");
+    expect(record.type).toBe("kubernetes:core/v1:ConfigMap");
+    expect(record.inputs.metadata).toMatchObject({ name: NODE_AGENTS_RECORD, namespace: "istio-system" });
+    expect(record.inputs.data).toEqual({ zones: "zone-a,zone-b,zone-c", releases: "istio-cni=1,ztunnel=1" });
+    expect(record.hooks).toEqual({
+      beforeCreate: ["istio-node-agents-check"],
+      beforeUpdate: ["istio-node-agents-check"],
+    });
+    expect(run.dependsOn("istio-node-agents", "istio-ztunnel")).toBe(true);
+    expect(run.dependsOn("istio-node-agents", "istio-cni")).toBe(true);
+    expect(run.dependsOn("bookinfo-ambient-label", "istio-node-agents")).toBe(true);
+  });
+
   it("labels the namespace ambient, through the waypoint, and removes injection, in the migration order", () => {
     expect(run.get("bookinfo-ambient-label").inputs.metadata.labels).toEqual({
       "istio.io/dataplane-mode": "ambient",
@@ -410,6 +431,18 @@ describe("ambient mode", () => {
   });
 });
 
+describe("a stack that sets `bookinfo.minReadySeconds`", () => {
+  it("rolls every Deployment, the waypoint's included, with it", async () => {
+    const run = await runUnderMocks(
+      { ...shippedStackConfig("ambient"), bookinfo: { minReadySeconds: 3 } },
+      { stack: "ambient" },
+    );
+    expect(new Set(run.byType(DEPLOYMENT).map((d) => d.inputs.spec.minReadySeconds))).toEqual(new Set([3]));
+    const waypoint = yaml.load(run.get("bookinfo-waypoint-parameters").inputs.data.deployment) as any;
+    expect(waypoint.spec.minReadySeconds).toBe(3);
+  });
+});
+
 describe("ambient mode without a waypoint (`waypoint: never`)", () => {
   let run: ProgramRun;
   beforeAll(async () => {
@@ -463,6 +496,34 @@ describe("the waypoint and mTLS choices", () => {
     expect(permissive.byType("kubernetes:security.istio.io/v1:PeerAuthentication")).toEqual([]);
     expect(strict.byType("kubernetes:security.istio.io/v1:PeerAuthentication")).toHaveLength(1);
     expect(permissive.outputs.mtls).toBe("permissive");
+  });
+});
+
+describe("ambient's node agents, checked during the run", () => {
+  it("are checked by the record's hook, in istio-system over the stack's zones, with the cluster's kubeconfig", async () => {
+    const check = jest.fn(() => Promise.resolve());
+    const run = await runUnderMocks(shippedStackConfig("ambient"), { stack: "ambient", nodeAgents: check });
+    // The engine, not the program, decides when the hook runs: declaring the stack checks nothing.
+    expect(check).not.toHaveBeenCalled();
+    await run.runHook("istio-node-agents-check");
+    expect(check).toHaveBeenCalledTimes(1);
+    expect(check.mock.calls[0]).toEqual([FAKE_KUBECONFIG, "istio-system", ["zone-a", "zone-b", "zone-c"]]);
+  });
+
+  it("fail the hook with the check's cause, which the engine reports as the step's failure", async () => {
+    const cause = new Error("ztunnel on node m03 (zone-c): its DaemonSet controller placed no pod there");
+    const run = await runUnderMocks(shippedStackConfig("ambient"), {
+      stack: "ambient",
+      nodeAgents: () => Promise.reject(cause),
+    });
+    await expect(run.runHook("istio-node-agents-check")).rejects.toBe(cause);
+  });
+
+  it("are never checked in sidecar mode, which has none", async () => {
+    const check = jest.fn(() => Promise.resolve());
+    const sidecar = await runUnderMocks(shippedStackConfig("sidecar"), { nodeAgents: check });
+    expect(check).not.toHaveBeenCalled();
+    expect(sidecar.resources.map((r) => r.name)).not.toContain("istio-node-agents");
   });
 });
 

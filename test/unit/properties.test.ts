@@ -73,6 +73,7 @@ const VALID: Record<string, unknown> = {
   "bookinfo.namespace": "shop",
   "bookinfo.imageTag": "1.20.2",
   "bookinfo.replicasPerZone": 2,
+  "bookinfo.minReadySeconds": 30,
 };
 
 /** Values no key accepts: wrong types, empty, out of range, or not a name Kubernetes allows. */

@@ -1,6 +1,6 @@
 import type { V1Node, V1Status } from "@kubernetes/client-node";
 import { describeFailure, pulumiErrors } from "../../../cli/shared/failure";
-import { ProbeEvidence, assessProbes } from "../../../cli/switch/preflight";
+import { ProbeEvidence, assessProbes, probeSettled } from "../../../cli/switch/preflight";
 import { ExecEvidence, assessExecRound } from "../../../cli/verify/exec-round";
 import { classifyAnswer, parseTranscript } from "../../../cli/shared/answers";
 import { parseProbeLog } from "../../../cli/switch/probe";
@@ -168,6 +168,34 @@ describe("assessExecRound", () => {
       assessExecRound([{ zone: "zone-b", status: ERRORS.execSuccess, complete: true, outcomes: envoy }])
         .canAnswer,
     ).toBe(true);
+  });
+});
+
+describe("probeSettled", () => {
+  const unreadable: ProbeEvidence = {
+    zone: "zone-a",
+    pod: "p",
+    node: "m02",
+    phase: "Running",
+    logError: describeFailure(ERRORS.logsKubeletUnreachable),
+  };
+
+  it("gives an unreadable log its grace on a real node, and none on a kwok node, which never serves logs", () => {
+    expect(probeSettled(unreadable, 1000, [])).toBe(false);
+    expect(probeSettled(unreadable, 20_000, [])).toBe(true);
+    expect(probeSettled(unreadable, 0, ["m02"])).toBe(true);
+    expect(probeSettled({ ...unreadable, node: "m03" }, 0, ["m02"])).toBe(false);
+  });
+
+  it("waits for a pod still starting, and not for one whose image never pulls", () => {
+    const starting: ProbeEvidence = {
+      zone: "zone-a",
+      pod: "p",
+      phase: "Pending",
+      waiting: "ContainerCreating",
+    };
+    expect(probeSettled(starting, 0, [])).toBe(false);
+    expect(probeSettled({ ...starting, waiting: "ImagePullBackOff: back-off" }, 0, [])).toBe(true);
   });
 });
 
