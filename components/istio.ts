@@ -87,7 +87,7 @@ export interface NodeAgentsCheck {
   await: (kubeconfig: string, namespace: string, zones: readonly string[]) => Promise<void>;
 }
 
-/** The ConfigMap recording the zones whose nodes ambient's node agents were found ready on. */
+/** The ConfigMap recording the zones and the agents' release revisions ambient's node-agent check passed for. */
 export const NODE_AGENTS_RECORD = "istio-locality-node-agents";
 
 /** The chart source a config names: its chart folder when set, else its repository. */

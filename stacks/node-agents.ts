@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ZONE_LABEL } from "./contract";
 import { apiClientWithTimeout } from "./api-client";
 import { describeReadFailure } from "./nodes";
-import { podReady } from "./pods";
+import { containerWaiting, podReady } from "./pods";
 
 /** Ambient's node agents: each zoned node needs both before a namespace joins ambient. */
 export const NODE_AGENTS = [
@@ -53,13 +53,8 @@ const describeTaint = (taint: V1Taint): string =>
 
 /** Why a pod is not ready, in the words of its status. */
 function podNotReady(pod: V1Pod): string {
-  const waiting = (pod.status?.containerStatuses ?? [])
-    .map((status) => status.state?.waiting)
-    .find((state) => state?.reason);
   const unready = (pod.status?.conditions ?? []).find((c) => c.type === "Ready" && c.status !== "True");
-  const why = waiting?.reason
-    ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`
-    : (unready?.message ?? unready?.reason ?? "not ready");
+  const why = containerWaiting(pod) ?? unready?.message ?? unready?.reason ?? "not ready";
   return `pod ${pod.metadata?.name} is ${pod.status?.phase ?? "unknown"}, ${why}`;
 }
 

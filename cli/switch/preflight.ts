@@ -5,6 +5,7 @@ import { InterruptedError } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
 import { Check, sleep, waitFor } from "../shared/interrupt";
 import { fakeNodes } from "../shared/workloads";
+import { containerWaiting } from "../../stacks/pods";
 import {
   PROBE_WARMUP_SECONDS,
   ProbeLog,
@@ -29,8 +30,8 @@ const STUCK_REASONS = new Set([
 ]);
 
 function waitingReason(pod: V1Pod | undefined): string | undefined {
-  const waiting = pod?.status?.containerStatuses?.find((status) => status.name === "probe")?.state?.waiting;
-  if (waiting?.reason) return `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
+  const waiting = containerWaiting(pod, "probe");
+  if (waiting) return waiting;
   const unscheduled = pod?.status?.conditions?.find(
     (condition) => condition.type === "PodScheduled" && condition.status === "False",
   );

@@ -1339,8 +1339,8 @@ describe("the program against a real API server (kwok lab)", () => {
     // The restart times the last switch left on the pod templates: a new one marks this switch's restarts.
     const earlier = await restartTimes();
     let leftByTheFailure: unknown;
-    let outputsAfterTheFailure: unknown;
-    let outputsAfterTheKill: unknown;
+    let outputsAfterTheFailure: OutputMap = {};
+    let outputsAfterTheKill: OutputMap = {};
     let pending: PendingOperation[] = [];
     let refused = "";
     let recovery: Recovery | undefined;
@@ -1400,7 +1400,7 @@ describe("the program against a real API server (kwok lab)", () => {
       `after the killed switch the state held ${pending.length} pending operation(s): ${pending.map(describeOperation).join(", ")}`,
     );
     // The failed run wrote its outputs as if it had completed; the killed one wrote nothing over them.
-    expect((outputsAfterTheFailure as OutputMap).dataplaneMode?.value).toBe("ambient");
+    expect(outputsAfterTheFailure.dataplaneMode?.value).toBe("ambient");
     expect(outputsAfterTheKill).toEqual(outputsAfterTheFailure);
     expect(refused).toContain("the stack is currently locked");
     expect((await test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
@@ -1416,7 +1416,13 @@ describe("the program against a real API server (kwok lab)", () => {
       `recover put back: ${recovery?.undone.map(describeUndone).join("; ") || "nothing"}; ` +
         `cleared ${recovery?.cleared.length ?? 0} pending operation(s)`,
     );
-    // The label comes after the restarts: the kill came before it, and recover left none behind.
+    // The label comes after the restarts: no run got as far as it, and recover left none behind.
+    expect(
+      watcher.first(
+        (o) => o.kind === "Namespace" && labelsOf(o)["istio.io/dataplane-mode"] === "ambient",
+        since,
+      ),
+    ).toBe(Infinity);
     expect(labelsRecovered["istio.io/dataplane-mode"]).toBeUndefined();
     await expectSidecarMode();
     await expectInjected();
