@@ -27,12 +27,26 @@ async function lab(command: "start" | "stop", zones: number, options: BenchOptio
       LAB_NODE_COUNT: String(zones),
       LAB_NODE_CPUS: String(options.nodeCpus),
       LAB_NODE_MEMORY: options.nodeMemory,
+      LAB_RATE_LIMITS: options.controlPlaneRateLimits,
     },
   });
   return stdout.trim();
 }
 
-function machine(options: BenchOptions) {
+/** Where the results were measured. */
+interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  labNode: string;
+  parallel: BenchOptions["parallel"];
+  /** Absent from results measured before the lab lifted its control plane's rate limits. */
+  controlPlaneRateLimits?: BenchOptions["controlPlaneRateLimits"];
+}
+
+function machine(options: BenchOptions): Machine {
   const cpus = os.cpus();
   return {
     cpus: cpus.length,
@@ -42,6 +56,7 @@ function machine(options: BenchOptions) {
     node: process.version,
     labNode: `${options.nodeCpus} CPUs, ${options.nodeMemory}`,
     parallel: options.parallel,
+    controlPlaneRateLimits: options.controlPlaneRateLimits,
   };
 }
 
@@ -73,7 +88,7 @@ async function unscheduledPods(cluster: ClusterReader): Promise<string[]> {
 /** What results.json holds besides what is derived from the samples. */
 interface Recorded {
   started: string;
-  machine: ReturnType<typeof machine>;
+  machine: Machine;
   samples: StepSample[];
   failures: BenchFailure[];
 }
@@ -83,7 +98,10 @@ async function write(out: string, recorded: Recorded): Promise<string[]> {
   const started = new Date(recorded.started);
   const summaries = summarise(samples);
   const ratios = growth(summaries);
-  const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}, lab nodes of ${about.labNode}`;
+  const limits = about.controlPlaneRateLimits
+    ? `, control-plane rate limits ${about.controlPlaneRateLimits}`
+    : "";
+  const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}, lab nodes of ${about.labNode}${limits}`;
   fs.writeFileSync(
     path.join(out, "results.json"),
     JSON.stringify({ ...recorded, summaries, growth: ratios }, null, 2),

@@ -20,10 +20,16 @@ export interface BenchOptions {
   nodeMemory: string;
   /** The engine's `--parallel`, or `engine`: the engine's own default. */
   parallel: number | "engine";
+  /** The lab controller-manager's and scheduler's client rate limits: the lab's (`off`) or Kubernetes' own. */
+  controlPlaneRateLimits: ControlPlaneRateLimits;
   out: string;
   /** Only write results.md and the picture again from --out's results.json. */
   redraw: boolean;
 }
+
+/** What scripts/lab.sh takes as LAB_RATE_LIMITS. */
+export const CONTROL_PLANE_RATE_LIMITS = ["off", "upstream"] as const;
+export type ControlPlaneRateLimits = (typeof CONTROL_PLANE_RATE_LIMITS)[number];
 
 /** The sizes the benchmark goes to: a lab node per zone, one Pod CIDR each, zones named a to z. */
 const MAX_ZONES = 26;
@@ -102,6 +108,14 @@ export function benchCommand() {
       new Option("--parallel <n>", "the engine's --parallel, or `engine` for its own default (4 × CPUs)")
         .default(ENGINE_PARALLEL, `${ENGINE_PARALLEL}, as the project's tools run it`)
         .argParser((value) => (value === "engine" ? value : wholeNumber(1, 1024)(value))),
+    )
+    .addOption(
+      new Option(
+        "--control-plane-rate-limits <limits>",
+        "the lab's controller-manager and scheduler: `off`, as the lab runs them, or `upstream`, Kubernetes' defaults (the controller-manager at 20 requests a second for all its controllers)",
+      )
+        .choices(CONTROL_PLANE_RATE_LIMITS)
+        .default("off"),
     )
     .addOption(
       new Option("--redraw", "only write results.md and the picture again from --out's results.json").default(

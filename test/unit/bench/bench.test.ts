@@ -283,6 +283,16 @@ describe("npm run bench options", () => {
     );
   });
 
+  it("runs the lab's control plane without client rate limits unless told to use Kubernetes' own", () => {
+    expect(options()).toMatchObject({ controlPlaneRateLimits: "off" });
+    expect(options("--control-plane-rate-limits", "upstream")).toMatchObject({
+      controlPlaneRateLimits: "upstream",
+    });
+    expect(() => options("--control-plane-rate-limits", "none")).toThrow(
+      "option '--control-plane-rate-limits <limits>' argument 'none' is invalid. Allowed choices are off, upstream.",
+    );
+  });
+
   it("names the option, the value and what is allowed", () => {
     expect(() => options("--zones", "3,0")).toThrow(
       new UsageError(
