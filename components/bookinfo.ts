@@ -12,6 +12,7 @@ import {
   ReviewsVersion,
   ZONE_LABEL,
 } from "../stacks/contract";
+import { TERMINATION_GRACE_SECONDS, zoneDisruptionBudget } from "../stacks/budgets";
 import { namespaceLabels } from "../stacks/modes";
 import { SwitchOrder } from "../stacks/switch-order";
 import { ISTIO_RESOURCE_ANNOTATIONS } from "./istio";
@@ -109,6 +110,15 @@ export function workloadSpecs(
   return [...perZone, ...reviews, ...clients];
 }
 
+/** The labels of a workload's pods, which select them: its service, version and zone. */
+export function workloadLabels(workload: WorkloadSpec): Record<string, string> {
+  return {
+    [POD_LABELS.app]: workload.app,
+    [POD_LABELS.version]: workload.version,
+    [POD_LABELS.zone]: workload.zone,
+  };
+}
+
 /**
  * The Deployment spec of a workload. Rollouts never take a zone's last ready pod away: a new pod
  * must be ready (and stay so for `minReadySeconds`) before an old one goes, and an old one keeps
@@ -120,11 +130,7 @@ export function deploymentSpec(
   replicas: number,
   minReadySeconds: number,
 ): kubernetes.types.input.apps.v1.DeploymentSpec {
-  const labels = {
-    [POD_LABELS.app]: workload.app,
-    [POD_LABELS.version]: workload.version,
-    [POD_LABELS.zone]: workload.zone,
-  };
+  const labels = workloadLabels(workload);
   return {
     replicas,
     selector: { matchLabels: labels },
@@ -143,7 +149,7 @@ export function deploymentSpec(
       },
       spec: {
         serviceAccountName: workload.serviceAccount,
-        terminationGracePeriodSeconds: 45,
+        terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
         affinity: {
           nodeAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: {
@@ -288,6 +294,17 @@ export class Bookinfo extends pulumi.ComponentResource {
         { ...child, dependsOn: [injectionLabel, serviceAccounts.get(workload.serviceAccount)!] },
       );
       deployments.push(deployment);
+      const budget = zoneDisruptionBudget(args.replicasPerZone);
+      if (budget) {
+        new kubernetes.policy.v1.PodDisruptionBudget(
+          `${name}-${workload.name}-budget`,
+          {
+            metadata: { name: workload.name, namespace: namespace.metadata.name },
+            spec: { ...budget, selector: { matchLabels: workloadLabels(workload) } },
+          },
+          child,
+        );
+      }
     }
 
     if (args.mode === "sidecar") {

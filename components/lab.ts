@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FetchText, fetchText, Manifest, readInstallSources } from "../stacks/charts";
 import { loadConfig, StackConfig } from "../stacks/config";
 import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
-import { previousDataplaneMode } from "../stacks/history";
+import { PreviousRun, previousRun } from "../stacks/history";
 import {
   cniPlatform,
   effectiveIntent,
@@ -15,6 +15,7 @@ import { awaitNodeAgents } from "../stacks/node-agents";
 import { checkNodeLocality, describeReadFailure } from "../stacks/nodes";
 import { productpageCommand } from "../stacks/productpage";
 import { migration, switchOrder } from "../stacks/switch-order";
+import { versionNotes } from "../stacks/versions";
 import { Bookinfo } from "./bookinfo";
 import { Cluster } from "./cluster";
 import { chartSource, INGRESS_NAMESPACE, Istio, NodeAgentsCheck, RELEASE_NAMES } from "./istio";
@@ -144,6 +145,8 @@ export class Lab extends pulumi.ComponentResource {
       nodeZones: cluster.nodeZones,
       kubeconfig: cluster.kubeconfig,
       istioReleases: istio.releases,
+      istioVersion: config.istio.version,
+      kubernetesVersion: config.cluster.kubernetesVersion,
       bookinfoNamespace: config.bookinfo.namespace,
       bookinfoServices: [...BOOKINFO_SERVICES],
       reviewsZones: config.bookinfo.reviewsZones,
@@ -170,10 +173,14 @@ export async function declareStack(
   readMesh: typeof readLiveMesh = readLiveMesh,
   awaitAgents: NodeAgentsCheck["await"] = awaitNodeAgents,
 ): Promise<DeclaredOutputs> {
-  const config = loadConfig();
+  const previous = await previousRun();
+  const config = loadConfig(previous.versions);
+  for (const note of versionNotes(config.versions, config.cluster.provider, new Date())) {
+    await pulumi.log.warn(note);
+  }
   const gatewayApiCrds = await readInstallSources(config, readWeb);
   await checkNodeLocality(config);
-  const previousMode = await startingMode(config, readMesh);
+  const previousMode = await startingMode(config, previous, readMesh);
   return new Lab("lab", { config, gatewayApiCrds, previousMode, awaitNodeAgents: awaitAgents }).outputs;
 }
 
@@ -184,9 +191,10 @@ export async function declareStack(
  */
 async function startingMode(
   config: StackConfig,
+  lastRun: PreviousRun,
   readMesh: typeof readLiveMesh,
 ): Promise<DataplaneMode | undefined> {
-  const lastOutputs = await previousDataplaneMode();
+  const lastOutputs = lastRun.dataplaneMode;
   let live: LiveMesh | undefined;
   try {
     live = await readMesh(config);

@@ -1,6 +1,7 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { TERMINATION_GRACE_SECONDS, WAYPOINT_DISRUPTION_BUDGET } from "../stacks/budgets";
 import { WAYPOINT, ZONE_LABEL } from "../stacks/contract";
 import { rollout } from "./rollout";
 import { childOptions } from "./children";
@@ -22,7 +23,7 @@ export interface WaypointArgs {
 /**
  * The Deployment Istio generates for the waypoint, as a patch over its own template: one replica per
  * zone, spread so that no zone gets a second before every zone has one, rolled like Bookinfo's
- * Deployments so a zone never loses its ready replica.
+ * Deployments so a zone never loses its ready replica, and given Bookinfo's grace period.
  */
 export function waypointDeploymentPatch(zones: string[], minReadySeconds: number): Record<string, unknown> {
   return {
@@ -31,6 +32,7 @@ export function waypointDeploymentPatch(zones: string[], minReadySeconds: number
       ...rollout(minReadySeconds),
       template: {
         spec: {
+          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
           topologySpreadConstraints: [
             {
               maxSkew: 1,
@@ -59,8 +61,8 @@ export function waypointGatewaySpec(parameters: string): Record<string, unknown>
  * A waypoint with a ready replica in every zone. In ambient mode it is what applies a DestinationRule's
  * `localityLbSetting` — from its own locality — and istiod marks its Service `PreferClose`, so
  * ztunnel sends each zone's clients to their zone's replica. `ready` turns ready once every zone
- * has one: a PodDisruptionBudget over the waypoint's pods, awaited until all of them are healthy,
- * which also keeps a node drain from taking them all.
+ * has one: the waypoint's PodDisruptionBudget (see {@link WAYPOINT_DISRUPTION_BUDGET}), awaited until
+ * all of its pods are healthy.
  */
 export class Waypoint extends pulumi.ComponentResource {
   /** Ready once the waypoint has a ready replica in every zone. */
@@ -101,7 +103,7 @@ export class Waypoint extends pulumi.ComponentResource {
           annotations: { "pulumi.com/waitFor": `jsonpath={.status.currentHealthy}=${args.zones.length}` },
         },
         spec: {
-          minAvailable: args.zones.length,
+          ...WAYPOINT_DISRUPTION_BUDGET,
           selector: { matchLabels: { [WAYPOINT.podLabel]: WAYPOINT.name } },
         },
       },

@@ -12,13 +12,13 @@
 #   gateway-api-<version>/*.yaml                         (config/crd/standard)
 set -euo pipefail
 
-# Pins. The Istio commit is shared with istio.sh (istio-module.sh). Its charts have the same names,
-# layout and values as 1.26's (profile, global.hub/tag, service.type, podAnnotations); the program
-# sets hub and tag, so a release still names the 1.26.6 images. Chart.yaml is stamped with the
-# commit's own version, never 1.26.6.
+# Pins. The Istio commit is shared with istio.sh (istio-module.sh): release-1.30 between 1.30.4 and
+# 1.30.5, the minor the program installs by default. The program sets hub and tag, so a release names
+# the images of the stack's `istio.version`; Chart.yaml is stamped with the commit's own version. The
+# Gateway API release is the one that minor's go.mod requires (stacks/versions.ts).
 # shellcheck source=scripts/istio-module.sh
 source "$(dirname "${BASH_SOURCE[0]}")/istio-module.sh"
-readonly GATEWAY_API_VERSION=v1.3.0
+readonly GATEWAY_API_VERSION=v1.5.1
 
 # Published chart name and its source directory under manifests/charts.
 readonly ISTIO_CHARTS=(
@@ -104,8 +104,12 @@ fetch_gateway_api() {
   mkdir -p "$tmp"
   for file in "$module"/config/crd/standard/*.yaml; do
     [[ -f $file ]] || continue
-    grep -qF "gateway.networking.k8s.io/bundle-version: $GATEWAY_API_VERSION" "$file" ||
-      die "$file does not carry bundle-version $GATEWAY_API_VERSION"
+    # From v1.5.0 the folder also holds the safe-upgrades ValidatingAdmissionPolicy, which the
+    # release's install file carries too; only CRDs are stamped with the bundle version.
+    if grep -q "^kind: CustomResourceDefinition" "$file"; then
+      grep -qF "gateway.networking.k8s.io/bundle-version: $GATEWAY_API_VERSION" "$file" ||
+        die "$file does not carry bundle-version $GATEWAY_API_VERSION"
+    fi
     install -m 0644 "$file" "$tmp/"
     count=$((count + 1))
   done

@@ -9,8 +9,8 @@ import {
   readableFile,
   StackConfig,
 } from "./config";
-import { GATEWAY_API_VERSION } from "./contract";
 import { istioCharts, usesWaypoint } from "./modes";
+import { istioMinor } from "./versions";
 
 /**
  * What is wrong with `istio.chartDirectory` for the charts this run installs: each must be a folder
@@ -136,6 +136,22 @@ export async function gatewayApiCrds(
   ) {
     return { crds: [], problems: [] };
   }
+  const outOfReach = `where they are out of reach, set it to a local file or folder of them, or to \`${GATEWAY_API_INSTALLED}\``;
+  const minor = istioMinor(config.istio.version);
+  const bundle = minor?.gatewayApi;
+  if (source === undefined) {
+    return {
+      crds: [],
+      problems: [
+        configProblem(
+          "istio.gatewayApiCrds",
+          source,
+          `the Gateway API standard CRDs Istio ${minor?.minor ?? config.istio.version} is built against, which no source here names: ` +
+            `their release's URL, a local file or folder of them, or \`${GATEWAY_API_INSTALLED}\``,
+        ),
+      ],
+    };
+  }
   let why: string;
   try {
     const text = /^https?:\/\//.test(source) ? await read(source, CHART_INDEX_TIMEOUT_MS) : readLocal(source);
@@ -143,12 +159,18 @@ export async function gatewayApiCrds(
       (doc): doc is Manifest => doc?.kind === "CustomResourceDefinition",
     );
     const versions = new Set(crds.map((crd) => crd.metadata?.annotations?.[GATEWAY_API_BUNDLE_ANNOTATION]));
-    if (crds.length > 0 && versions.size === 1 && versions.has(GATEWAY_API_VERSION))
+    const [found] = versions;
+    if (
+      crds.length > 0 &&
+      versions.size === 1 &&
+      found !== undefined &&
+      (bundle === undefined || found === bundle)
+    )
       return { crds, problems: [] };
     why =
       crds.length === 0
         ? "it holds no CustomResourceDefinition"
-        : `its CRDs are of bundle version ${[...versions].map(String).join(", ")}, not ${GATEWAY_API_VERSION}`;
+        : `its CRDs are of bundle version ${[...versions].map(String).join(", ")}, not ${bundle ?? "one bundle"}`;
   } catch (error) {
     why = reasonOf(error);
   }
@@ -158,8 +180,7 @@ export async function gatewayApiCrds(
       configProblem(
         "istio.gatewayApiCrds",
         source,
-        `the Gateway API ${GATEWAY_API_VERSION} standard CRDs, readable from this machine (${why}); ` +
-          `where they are out of reach, set it to a local file or folder of them, or to \`${GATEWAY_API_INSTALLED}\``,
+        `the Gateway API ${bundle ? `${bundle} ` : ""}standard CRDs Istio ${minor?.minor ?? config.istio.version} is built against, readable from this machine (${why}); ${outOfReach}`,
       ),
     ],
   };

@@ -17,6 +17,7 @@ import {
   WaypointChoice,
 } from "./contract";
 import type { IstioChart } from "./modes";
+import { chooseVersions, DeployedVersions, gatewayApiCrdsUrl, istioMinor, VersionChoice } from "./versions";
 
 export type ClusterProvider = "minikube" | "existing";
 export type MinikubeDriver = "podman" | "docker";
@@ -89,9 +90,10 @@ export interface IstioConfig {
   values: IstioValues;
   /**
    * Where the Gateway API CRDs come from when a waypoint is used: a URL, a local file or glob of
-   * files (air-gapped clusters), or `installed` where the cluster already has them.
+   * files (air-gapped clusters), or `installed` where the cluster already has them. Undefined when
+   * the stack names none and no source here gives the bundle its Istio minor is built against.
    */
-  gatewayApiCrds: string;
+  gatewayApiCrds?: string;
 }
 
 /** User Helm values by chart; a chart left out keeps the program's values. */
@@ -126,6 +128,8 @@ export interface StackConfig {
   cluster: ClusterConfig;
   istio: IstioConfig;
   bookinfo: BookinfoConfig;
+  /** Where the Istio and Kubernetes versions of `istio` and `cluster` came from. */
+  versions: VersionChoice;
 }
 
 /** Raw values as they come out of Pulumi config, before validation. */
@@ -250,6 +254,14 @@ class Reader {
     return fallback;
   }
 
+  /** A string the key may leave out, of the given shape. */
+  optionalMatch(key: string, value: unknown, pattern: RegExp, expected: string): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value === "string" && pattern.test(value)) return value;
+    this.problem(key, value, expected);
+    return undefined;
+  }
+
   optionalString(key: string, value: unknown): string | undefined {
     if (value === undefined || value === "") return undefined;
     if (typeof value === "string") return value;
@@ -358,8 +370,17 @@ export const GATEWAY_API_INSTALLED = "installed";
  * The Gateway API CRDs' source: a URL is read before any resource is declared; a local file, or a
  * folder of `.yaml` files, must be readable now.
  */
-function readGatewayApiCrds(r: Reader, value: unknown, files: FileCheck): string {
-  const source = r.string("istio.gatewayApiCrds", value, DEFAULTS.istio.gatewayApiCrds);
+function readGatewayApiCrds(
+  r: Reader,
+  value: unknown,
+  files: FileCheck,
+  istioVersion: string,
+): string | undefined {
+  if (value === undefined) {
+    const bundle = istioMinor(istioVersion)?.gatewayApi;
+    return bundle === undefined ? undefined : gatewayApiCrdsUrl(bundle);
+  }
+  const source = r.string("istio.gatewayApiCrds", value, "");
   if (source === GATEWAY_API_INSTALLED || /^https?:\/\//.test(source)) return source;
   const why = folderProblem(source) === undefined ? undefined : files(source);
   if (why) {
@@ -390,6 +411,7 @@ function readCluster(
   zones: string[],
   stack: string,
   files: FileCheck,
+  kubernetesVersion: string,
 ): ClusterConfig {
   const provider = r.choice<ClusterProvider>(
     "cluster.provider",
@@ -398,13 +420,7 @@ function readCluster(
     DEFAULTS.cluster.provider,
   );
   const locality: ClusterLocality = {
-    kubernetesVersion: r.string(
-      "cluster.kubernetesVersion",
-      c.kubernetesVersion,
-      DEFAULTS.cluster.kubernetesVersion,
-      KUBERNETES_VERSION,
-      "a Kubernetes version such as `v1.32.0`",
-    ),
+    kubernetesVersion,
     region: r.string(
       "cluster.region",
       c.region,
@@ -485,7 +501,12 @@ function readCluster(
  * bad key, its value and what is allowed, before any resource is declared. `files` judges the
  * kubeconfig of an `existing` cluster.
  */
-export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = readableFile): StackConfig {
+export function parseConfig(
+  raw: RawConfig,
+  stack: string,
+  files: FileCheck = readableFile,
+  deployed?: DeployedVersions,
+): StackConfig {
   const r = new Reader();
   const dataplaneMode = r.choice("dataplaneMode", raw.dataplaneMode, DATAPLANE_MODES, DEFAULTS.dataplaneMode);
   const locality = r.choice("locality", raw.locality, LOCALITY_INTENTS, DEFAULTS.locality);
@@ -493,17 +514,24 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
   const mtls = r.choice("mtls", raw.mtls, MTLS_MODES, DEFAULTS.mtls);
   const zones = readZones(r, raw.zones);
 
-  const cluster = readCluster(r, r.object("cluster", raw.cluster), zones, stack, files);
-
+  const c = r.object("cluster", raw.cluster);
   const i = r.object("istio", raw.istio);
-  const istio: IstioConfig = {
-    version: r.string(
-      "istio.version",
-      i.version,
-      DEFAULTS.istio.version,
-      ISTIO_VERSION,
-      "an Istio version such as `1.26.6`",
+  const named = {
+    istio: r.optionalMatch("istio.version", i.version, ISTIO_VERSION, "an Istio version such as `1.30.5`"),
+    kubernetes: r.optionalMatch(
+      "cluster.kubernetesVersion",
+      c.kubernetesVersion,
+      KUBERNETES_VERSION,
+      "a Kubernetes version such as `v1.36.3`",
     ),
+  };
+  const chosen = chooseVersions(named, deployed);
+  for (const problem of chosen.problems) r.problem(problem.key, problem.value, problem.expected);
+  const versions = chosen.choice;
+
+  const cluster = readCluster(r, c, zones, stack, files, versions.kubernetes.version);
+  const istio: IstioConfig = {
+    version: versions.istio.version,
     chartRepository: r.string("istio.chartRepository", i.chartRepository, DEFAULTS.istio.chartRepository),
     chartDirectory: r.optionalString("istio.chartDirectory", i.chartDirectory),
     hub: r.string("istio.hub", i.hub, DEFAULTS.istio.hub),
@@ -515,7 +543,7 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
       DEFAULTS.istio.ingressServiceType,
     ),
     values: readIstioValues(r, i.values),
-    gatewayApiCrds: readGatewayApiCrds(r, i.gatewayApiCrds, files),
+    gatewayApiCrds: readGatewayApiCrds(r, i.gatewayApiCrds, files, versions.istio.version),
   };
 
   const b = r.object("bookinfo", raw.bookinfo);
@@ -566,11 +594,14 @@ export function parseConfig(raw: RawConfig, stack: string, files: FileCheck = re
   }
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { stack, dataplaneMode, locality, waypoint, mtls, zones, cluster, istio, bookinfo };
+  return { stack, dataplaneMode, locality, waypoint, mtls, zones, cluster, istio, bookinfo, versions };
 }
 
-/** Reads this stack's configuration from Pulumi config and validates it. */
-export function loadConfig(): StackConfig {
+/**
+ * Reads this stack's configuration from Pulumi config and validates it; `deployed` are the versions
+ * the stack runs, when it runs.
+ */
+export function loadConfig(deployed?: DeployedVersions): StackConfig {
   const config = new pulumi.Config(PROJECT);
   const raw: RawConfig = {
     dataplaneMode: config.get("dataplaneMode"),
@@ -582,7 +613,7 @@ export function loadConfig(): StackConfig {
     istio: config.getObject<unknown>("istio"),
     bookinfo: config.getObject<unknown>("bookinfo"),
   };
-  return parseConfig(raw, pulumi.getStack());
+  return parseConfig(raw, pulumi.getStack(), readableFile, deployed);
 }
 
 /** Where minikube writes this profile's kubeconfig, instead of the machine's default one: named by the profile alone. */

@@ -1,8 +1,9 @@
 /**
  * The contract between the Pulumi program and the tools that work on its stacks: config keys, the
  * closed sets and defaults, the labels and annotations both sides read, and the stack outputs. It
- * imports nothing, so a tool that loads it loads no Pulumi SDK.
+ * imports only the version table, which imports nothing, so a tool that loads it loads no Pulumi SDK.
  */
+import { DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION } from "./versions";
 
 /** The project's config namespace. */
 export const PROJECT = "istio-locality";
@@ -70,9 +71,6 @@ export const BOOKINFO_SERVICES = ["details", "ratings", "reviews", "productpage"
 export type BookinfoService = (typeof BOOKINFO_SERVICES)[number];
 export const BOOKINFO_PORT = 9080;
 
-/** The Gateway API release Istio 1.26 is built against; its CRDs carry it as their bundle version. */
-export const GATEWAY_API_VERSION = "v1.3.0";
-
 /**
  * How many resource operations the project's tools let the engine run at once (`--parallel`). The
  * engine's default, 4 × the machine's CPUs, made the Deployments of one migration step wait for each
@@ -82,7 +80,11 @@ export const GATEWAY_API_VERSION = "v1.3.0";
  */
 export const ENGINE_PARALLEL = 128;
 
-/** Defaults; `Pulumi.yaml` declares the same, which mocks and the automation API do not see. */
+/**
+ * Defaults; `Pulumi.yaml` declares the same, which mocks and the automation API do not see — except
+ * the versions, which it leaves out so the program can tell a version a stack names from one it
+ * runs (see `chooseVersions`), and the Gateway API CRDs, whose release follows the Istio minor.
+ */
 export const DEFAULTS = {
   dataplaneMode: "sidecar" as DataplaneMode,
   locality: "strict" as LocalityIntent,
@@ -95,17 +97,16 @@ export const DEFAULTS = {
     cpus: 2,
     memoryMb: 4096,
     driver: "podman" as const,
-    kubernetesVersion: "v1.32.0",
+    kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
     region: "region-1",
   },
   istio: {
-    version: "1.26.6",
-    chartRepository: "https://istio-release.storage.googleapis.com/charts",
+    version: DEFAULT_ISTIO_VERSION,
+    /** Where Istio publishes the charts of every release since it left storage.googleapis.com (December 2026). */
+    chartRepository: "https://blob.istio.io/istio-release/charts",
     hub: "docker.io/istio",
     ingressGateway: true,
     ingressServiceType: "NodePort" as const,
-    /** The Gateway API standard CRDs Istio 1.26 is built against, as their project releases them. */
-    gatewayApiCrds: `https://github.com/kubernetes-sigs/gateway-api/releases/download/${GATEWAY_API_VERSION}/standard-install.yaml`,
   },
   bookinfo: {
     namespace: "bookinfo",
@@ -133,6 +134,10 @@ export interface StackOutputs {
   /** Full kubeconfig YAML (a secret output). */
   kubeconfig: string;
   istioReleases: string[];
+  /** The Istio version the stack runs; absent on stacks deployed before it was recorded (they run 1.26.6). */
+  istioVersion: string;
+  /** The Kubernetes version the stack's config names or keeps; absent like `istioVersion` (then v1.32.0). */
+  kubernetesVersion: string;
   bookinfoNamespace: string;
   bookinfoServices: BookinfoService[];
   reviewsZones: Record<ReviewsVersion, string>;

@@ -35,8 +35,17 @@ function offline(config: Record<string, unknown>, stack: string): Record<string,
   };
 }
 
-/** The Gateway API v1.3.0 standard CRDs, by plural. */
-const GATEWAY_API_CRDS = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"];
+/** The Gateway API v1.5.1 standard CRDs (Istio 1.30's bundle), by plural. */
+const GATEWAY_API_CRDS = [
+  "backendtlspolicies",
+  "gatewayclasses",
+  "gateways",
+  "grpcroutes",
+  "httproutes",
+  "listenersets",
+  "referencegrants",
+  "tlsroutes",
+];
 
 /** Every resource a fresh stack of a mode declares, as `type name`. */
 function expectedResources(mode: "sidecar" | "ambient", stack: string): string[] {

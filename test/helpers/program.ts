@@ -8,6 +8,7 @@ import type { NodeAgentsCheck } from "../../components/istio";
 import type { LiveMesh } from "../../stacks/live-mesh";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
+import { labMinor } from "../../stacks/versions";
 
 /** The chart repository's index as the runs see it: every chart at the default Istio version. */
 export const ISTIO_CHART_INDEX = `entries:\n${["base", "istiod", "cni", "ztunnel", "gateway"]
@@ -22,7 +23,7 @@ export const GATEWAY_API_CRDS = ["gatewayclasses", "gateways"]
       "kind: CustomResourceDefinition",
       "metadata:",
       "  annotations:",
-      "    gateway.networking.k8s.io/bundle-version: v1.3.0",
+      `    gateway.networking.k8s.io/bundle-version: ${labMinor().gatewayApi}`,
       `  name: ${plural}.gateway.networking.k8s.io`,
       "spec:",
       "  group: gateway.networking.k8s.io",
@@ -106,7 +107,7 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
 /**
  * Declares the program's stack (what `index.ts` exports) under Pulumi mocks with the given stack
  * config (keys without the project prefix) and returns every registered resource. `previousMode`
- * plays the stack's last outputs, `liveMesh` what the cluster runs (by default there is no cluster
+ * plays the stack's last outputs (with the default versions, or `previousOutputs` as they are), `liveMesh` what the cluster runs (by default there is no cluster
  * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer),
  * `nodeAgents` the check of ambient's node agents during the run (by default they are ready).
  */
@@ -115,6 +116,7 @@ export async function runUnderMocks(
   options: {
     stack?: string;
     previousMode?: string;
+    previousOutputs?: Record<string, unknown>;
     chartIndex?: FetchText;
     liveMesh?: LiveMesh | Error;
     nodeAgents?: NodeAgentsCheck["await"];
@@ -149,7 +151,7 @@ export async function runUnderMocks(
             retainOnDelete: false,
             hooks: { beforeCreate: [], beforeUpdate: [] },
           });
-        return { id: `${args.name}-id`, state: computedState(args, options.previousMode) };
+        return { id: `${args.name}-id`, state: computedState(args, lastOutputs(options)) };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
@@ -212,10 +214,24 @@ export async function runUnderMocks(
   };
 }
 
+/** The outputs of the stack's last run, as its StackReference returns them. */
+function lastOutputs(options: {
+  previousMode?: string;
+  previousOutputs?: Record<string, unknown>;
+}): Record<string, unknown> {
+  if (options.previousOutputs) return options.previousOutputs;
+  if (!options.previousMode) return {};
+  return {
+    dataplaneMode: options.previousMode,
+    istioVersion: DEFAULTS.istio.version,
+    kubernetesVersion: DEFAULTS.cluster.kubernetesVersion,
+  };
+}
+
 /** Computed fields the program reads; mocks only echo inputs otherwise. */
 function computedState(
   args: pulumi.runtime.MockResourceArgs,
-  previousMode?: string,
+  previousOutputs: Record<string, unknown>,
 ): Record<string, unknown> {
   switch (args.type) {
     case "command:local:Command":
@@ -230,7 +246,7 @@ function computedState(
     case "pulumi:pulumi:StackReference":
       return {
         ...args.inputs,
-        outputs: previousMode ? { dataplaneMode: previousMode } : {},
+        outputs: previousOutputs,
         secretOutputNames: [],
       };
     default:

@@ -127,9 +127,16 @@ const STRICT_MTLS: IstioObject = {
 };
 /** The policy istiod sends ztunnel for every workload under a STRICT PeerAuthentication: deny without a peer identity. */
 const ZTUNNEL_STRICT_POLICY = `${STRICT_MTLS.namespace}/istio_converted_static_strict`;
-const GATEWAY_API_CRDS = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"].map(
-  (plural) => `${plural}.gateway.networking.k8s.io`,
-);
+const GATEWAY_API_CRDS = [
+  "backendtlspolicies",
+  "gatewayclasses",
+  "gateways",
+  "grpcroutes",
+  "httproutes",
+  "listenersets",
+  "referencegrants",
+  "tlsroutes",
+].map((plural) => `${plural}.gateway.networking.k8s.io`);
 
 describe("the program against a real API server (kwok lab)", () => {
   let test: TestStack;

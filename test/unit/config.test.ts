@@ -28,7 +28,7 @@ function problemsOf(raw: RawConfig): string[] {
 describe("defaults", () => {
   const config = parseConfig({}, "sidecar");
 
-  it("reproduces the blog's lab: minikube with 3 nodes in 3 zones, Istio 1.26.6, Bookinfo 1.20.2", () => {
+  it("builds the blog's lab on supported versions: minikube with 3 nodes in 3 zones on Kubernetes v1.36.3, Istio 1.30.5 from blob.istio.io, Bookinfo 1.20.2", () => {
     expect(config.dataplaneMode).toBe("sidecar");
     expect(config.locality).toBe("strict");
     expect(config.zones).toEqual(["zone-a", "zone-b", "zone-c"]);
@@ -38,10 +38,10 @@ describe("defaults", () => {
       cpus: 2,
       memoryMb: 4096,
       driver: "podman",
-      kubernetesVersion: "v1.32.0",
+      kubernetesVersion: "v1.36.3",
     });
-    expect(config.istio.version).toBe("1.26.6");
-    expect(config.istio.chartRepository).toBe("https://istio-release.storage.googleapis.com/charts");
+    expect(config.istio.version).toBe("1.30.5");
+    expect(config.istio.chartRepository).toBe("https://blob.istio.io/istio-release/charts");
     expect(config.istio.ingressGateway).toBe(true);
     expect(config.bookinfo).toMatchObject({
       namespace: "bookinfo",
@@ -81,7 +81,7 @@ describe("defaults", () => {
   it("keeps defaults for keys left out of an object", () => {
     const partial = parseConfig({ cluster: { nodes: 4 }, istio: { ingressGateway: false } }, "s");
     expect(minikubeCluster(partial).cpus).toBe(2);
-    expect(partial.istio.version).toBe("1.26.6");
+    expect(partial.istio.version).toBe("1.30.5");
   });
 
   it("keeps the program's Helm values unless the user gives some, by chart", () => {
@@ -146,18 +146,18 @@ describe("validation", () => {
     ],
     [
       "a Kubernetes version without trafficDistribution in ambient",
-      { dataplaneMode: "ambient", cluster: { kubernetesVersion: "v1.30.4" } },
+      { dataplaneMode: "ambient", cluster: { kubernetesVersion: "v1.30.4" }, istio: { version: "1.26.8" } },
       "`istio-locality:cluster.kubernetesVersion` is `v1.30.4`; expected v1.31 or newer: ambient locality needs Service `spec.trafficDistribution`",
     ],
     [
       "a malformed Kubernetes version",
       { cluster: { kubernetesVersion: "1.32" } },
-      "`istio-locality:cluster.kubernetesVersion` is `1.32`; expected a Kubernetes version such as `v1.32.0`",
+      "`istio-locality:cluster.kubernetesVersion` is `1.32`; expected a Kubernetes version such as `v1.36.3`",
     ],
     [
       "a malformed Istio version",
       { istio: { version: "v1.26.6" } },
-      "`istio-locality:istio.version` is `v1.26.6`; expected an Istio version such as `1.26.6`",
+      "`istio-locality:istio.version` is `v1.26.6`; expected an Istio version such as `1.30.5`",
     ],
     [
       "an unknown cluster provider",
@@ -243,7 +243,12 @@ describe("validation", () => {
   it("allows old Kubernetes in ambient when locality is off", () => {
     expect(() =>
       parseConfig(
-        { dataplaneMode: "ambient", locality: "off", cluster: { kubernetesVersion: "v1.30.0" } },
+        {
+          dataplaneMode: "ambient",
+          locality: "off",
+          cluster: { kubernetesVersion: "v1.30.0" },
+          istio: { version: "1.26.8" },
+        },
         "s",
       ),
     ).not.toThrow();

@@ -13,6 +13,7 @@ import * as yaml from "js-yaml";
 import { ZONE_LABEL } from "../../stacks/contract";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
 import { NODE_AGENTS_RECORD } from "../../components/istio";
+import type { FetchText } from "../../stacks/charts";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -58,10 +59,10 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
       `minikube start --profile=istio-locality-${stack} --nodes=3 --cpus=2 --memory=4096`,
     );
     expect(minikube.create).toContain("--driver=podman");
-    expect(minikube.create).toContain("--kubernetes-version=v1.32.0");
+    expect(minikube.create).toContain("--kubernetes-version=v1.36.3");
     expect(minikube.delete).toContain(`minikube delete --profile=istio-locality-${stack}`);
     expect(minikube.triggers).toEqual(
-      expect.arrayContaining([`istio-locality-${stack}`, 3, "podman", "v1.32.0"]),
+      expect.arrayContaining([`istio-locality-${stack}`, 3, "podman", "v1.36.3"]),
     );
   });
 
@@ -117,9 +118,9 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
 
   it("installs every chart at the pinned version, from the official repository, in its namespace", () => {
     for (const release of run.byType(RELEASE)) {
-      expect(release.inputs.version).toBe("1.26.6");
+      expect(release.inputs.version).toBe("1.30.5");
       expect(release.inputs.repositoryOpts).toEqual({
-        repo: "https://istio-release.storage.googleapis.com/charts",
+        repo: "https://blob.istio.io/istio-release/charts",
       });
     }
     expect(release(run, "base")).toMatchObject({
@@ -246,7 +247,7 @@ describe("sidecar mode", () => {
     expect(names(run, RELEASE)).toEqual(["istio-base", "istio-gateway", "istio-istiod"]);
     // A minikube lab: istiod is sized like Istio's demo profile.
     expect(release(run, "istiod").values).toEqual({
-      global: { hub: "docker.io/istio", tag: "1.26.6" },
+      global: { hub: "docker.io/istio", tag: "1.30.5" },
       pilot: { resources: { requests: { cpu: "10m", memory: "100Mi" } } },
     });
   });
@@ -391,10 +392,16 @@ describe("ambient mode", () => {
     expect(budget.metadata.annotations).toEqual({
       "pulumi.com/waitFor": "jsonpath={.status.currentHealthy}=3",
     });
+    // One replica at a time may go, so a drain of a waypoint's node completes.
     expect(budget.spec).toEqual({
-      minAvailable: 3,
+      maxUnavailable: 1,
       selector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": "waypoint" } },
     });
+    // Istio 1.26's template says 2 s: the waypoint gets the grace period of the pods behind it.
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(45);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(
+      run.get("bookinfo-details-zone-a").inputs.spec.template.spec.terminationGracePeriodSeconds,
+    );
     expect(run.dependsOn("bookinfo-waypoint-gateway", "istio-istiod")).toBe(true);
     expect(run.dependsOn("bookinfo-waypoint-gateway", "bookinfo-waypoint-parameters")).toBe(true);
     expect(run.outputs).toMatchObject({ carriedIntent: "strict", waypoint: "waypoint.bookinfo" });
@@ -408,7 +415,7 @@ describe("ambient mode", () => {
     ]);
     for (const crd of crds) {
       expect(crd.inputs.metadata.annotations).toEqual({
-        "gateway.networking.k8s.io/bundle-version": "v1.3.0",
+        "gateway.networking.k8s.io/bundle-version": "v1.5.1",
       });
       expect(run.dependsOn("istio-istiod", crd.name)).toBe(true);
       expect(run.dependsOn(crd.name, "cluster-zone-istio-locality-ambient")).toBe(true);
@@ -751,7 +758,7 @@ describe("variants", () => {
       dataplaneMode: "ambient",
       istio: {
         values: {
-          istiod: { pilot: { env: { PILOT_X: "1" } }, global: { tag: "1.26.6-distroless" } },
+          istiod: { pilot: { env: { PILOT_X: "1" } }, global: { tag: "1.30.5-distroless" } },
           base: { base: { validationURL: "https://127.0.0.1:15017/validate" } },
           gateway: { service: { ports: [{ name: "http2", port: 80 }] } },
         },
@@ -759,7 +766,7 @@ describe("variants", () => {
     });
     expect(release(run, "istiod").values).toEqual({
       profile: "ambient",
-      global: { hub: "docker.io/istio", tag: "1.26.6-distroless" },
+      global: { hub: "docker.io/istio", tag: "1.30.5-distroless" },
       pilot: { env: { PILOT_X: "1" }, resources: { requests: { cpu: "10m", memory: "100Mi" } } },
     });
     expect(release(run, "base").values).toEqual({
@@ -771,7 +778,7 @@ describe("variants", () => {
     });
     expect(release(run, "cni").values).toEqual({
       profile: "ambient",
-      global: { hub: "docker.io/istio", tag: "1.26.6" },
+      global: { hub: "docker.io/istio", tag: "1.30.5" },
     });
   });
 
@@ -801,6 +808,75 @@ describe("variants", () => {
   });
 });
 
+describe("disruption budgets", () => {
+  const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+
+  it("one replica per zone: no budget on Bookinfo, as Istio's charts skip one at one replica", async () => {
+    const run = await runUnderMocks(shippedStackConfig("sidecar"));
+    expect(run.byType(PDB)).toEqual([]);
+  });
+
+  it("three replicas per zone: one budget per zone's Deployment, one eviction at a time", async () => {
+    const run = await runUnderMocks({ ...shippedStackConfig("sidecar"), bookinfo: { replicasPerZone: 3 } });
+    const budgets = run.byType(PDB);
+    // details, ratings, productpage and the client in each of 3 zones, and 3 reviews versions.
+    expect(budgets).toHaveLength(15);
+    expect(run.get("bookinfo-reviews-v2-budget").inputs).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "reviews-v2", namespace: "bookinfo" },
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: { app: "reviews", version: "v2", zone: "zone-b" } },
+      },
+    });
+  });
+});
+
+describe("a stack deployed on the post's versions, before the program recorded them", () => {
+  const index126: FetchText = (url) =>
+    Promise.resolve(url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX.replace(/1\.30\.5/g, "1.26.6") : "");
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runUnderMocks(shippedStackConfig("sidecar"), {
+      previousOutputs: { dataplaneMode: "sidecar" },
+      chartIndex: index126,
+    });
+  });
+
+  it("keeps Istio 1.26.6 and minikube's Kubernetes v1.32.0, so nothing is upgraded or recreated", () => {
+    for (const release of run.byType(RELEASE)) expect(release.inputs.version).toBe("1.26.6");
+    const minikube = run.get("cluster-minikube").inputs;
+    expect(minikube.triggers).toContain("v1.32.0");
+    expect(minikube.create).toContain("--kubernetes-version=v1.32.0");
+    expect(run.outputs).toMatchObject({ istioVersion: "1.26.6", kubernetesVersion: "v1.32.0" });
+  });
+
+  it("says at preview which defaults it did not take and how to move", () => {
+    expect(run.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("this stack keeps the Istio 1.26.6 it runs; new stacks get 1.30.5"),
+        expect.stringContaining("this stack keeps the Kubernetes v1.32.0 it runs; new stacks get v1.36.3"),
+        expect.stringContaining("Istio 1.26 reached its end of life on 2025-12-22"),
+      ]),
+    );
+  });
+
+  it("refuses a jump of four minors with the path, once its versions are recorded", async () => {
+    await expect(
+      runUnderMocks(
+        { ...shippedStackConfig("sidecar"), istio: { version: "1.30.5" } },
+        {
+          previousOutputs: { dataplaneMode: "sidecar", istioVersion: "1.26.6", kubernetesVersion: "v1.32.0" },
+        },
+      ),
+    ).rejects.toThrow(
+      "`istio-locality:istio.version` is `1.30.5`; expected at most one minor from the Istio 1.26.6 this stack runs; " +
+        "move one minor per `up`: 1.26 → 1.27 → 1.28 → 1.29 → 1.30",
+    );
+  });
+});
+
 describe("invalid configuration", () => {
   it("a chart folder without a chart this run installs fails before any resource is declared", async () => {
     const charts = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
@@ -817,8 +893,8 @@ describe("invalid configuration", () => {
     const offline = () =>
       Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ENOTFOUND" } }));
     await expect(runUnderMocks({}, { chartIndex: offline })).rejects.toThrow(
-      "`istio-locality:istio.chartRepository` is `https://istio-release.storage.googleapis.com/charts`; expected a " +
-        "Helm repository this machine can read (https://istio-release.storage.googleapis.com/charts/index.yaml: " +
+      "`istio-locality:istio.chartRepository` is `https://blob.istio.io/istio-release/charts`; expected a " +
+        "Helm repository this machine can read (https://blob.istio.io/istio-release/charts/index.yaml: " +
         "fetch failed (ENOTFOUND)); where it is out of reach, set `istio.chartDirectory` to a folder of the charts",
     );
   });
@@ -827,13 +903,13 @@ describe("invalid configuration", () => {
     const urls: string[] = [];
     const older = (url: string) => {
       urls.push(url);
-      return Promise.resolve(ISTIO_CHART_INDEX.replace(/1\.26\.6/g, "1.25.0"));
+      return Promise.resolve(ISTIO_CHART_INDEX.replace(/1\.30\.5/g, "1.30.4"));
     };
     await expect(runUnderMocks({ istio: { ingressGateway: false } }, { chartIndex: older })).rejects.toThrow(
-      "`istio-locality:istio.version` is `1.26.6`; expected a version https://istio-release.storage.googleapis.com/charts " +
-        "holds for every chart this run installs; it has no base, istiod 1.26.6",
+      "`istio-locality:istio.version` is `1.30.5`; expected a version https://blob.istio.io/istio-release/charts " +
+        "holds for every chart this run installs; it has no base, istiod 1.30.5",
     );
-    expect(urls).toEqual(["https://istio-release.storage.googleapis.com/charts/index.yaml"]);
+    expect(urls).toEqual(["https://blob.istio.io/istio-release/charts/index.yaml"]);
   });
 
   it("Gateway API CRDs out of reach fail before any resource is declared, when a waypoint needs them", async () => {
@@ -842,16 +918,16 @@ describe("invalid configuration", () => {
         ? Promise.resolve(ISTIO_CHART_INDEX)
         : Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ENOTFOUND" } }));
     await expect(runUnderMocks({ dataplaneMode: "ambient" }, { chartIndex: noCrds })).rejects.toThrow(
-      "`istio-locality:istio.gatewayApiCrds` is `https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/standard-install.yaml`; " +
-        "expected the Gateway API v1.3.0 standard CRDs, readable from this machine (fetch failed (ENOTFOUND)); " +
+      "`istio-locality:istio.gatewayApiCrds` is `https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml`; " +
+        "expected the Gateway API v1.5.1 standard CRDs Istio 1.30 is built against, readable from this machine (fetch failed (ENOTFOUND)); " +
         "where they are out of reach, set it to a local file or folder of them, or to `installed`",
     );
     const other = (url: string) =>
       Promise.resolve(
-        url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX : GATEWAY_API_CRDS.replace(/v1\.3\.0/g, "v1.2.1"),
+        url.endsWith("/index.yaml") ? ISTIO_CHART_INDEX : GATEWAY_API_CRDS.replace(/v1\.5\.1/g, "v1.2.1"),
       );
     await expect(runUnderMocks({ dataplaneMode: "ambient" }, { chartIndex: other })).rejects.toThrow(
-      "(its CRDs are of bundle version v1.2.1, not v1.3.0)",
+      "(its CRDs are of bundle version v1.2.1, not v1.5.1)",
     );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-api-"));
     fs.writeFileSync(path.join(dir, "gateways.yaml"), GATEWAY_API_CRDS);
