@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import deepmerge from "deepmerge";
 import { IstioConfig } from "../stacks/config";
 import { DataplaneMode, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
-import { Manifest } from "../stacks/charts";
+import { Manifest, OCI_SCHEME } from "../stacks/charts";
 import { IstioChart, istioCharts } from "../stacks/modes";
 import { childOptions } from "./children";
 
@@ -143,17 +143,20 @@ export function mergeHelmValues(
 }
 
 /**
- * Where a release's chart comes from. A repository chart is pinned to the Istio version; a chart
- * folder is the version it holds.
+ * Where a release's chart comes from. A repository chart is pinned to the Istio version, as is an
+ * OCI one (`oci://<registry path>/<chart>`, which Helm pulls without a repository); a chart folder
+ * is the version it holds.
  */
 export function chartReference(
   chart: IstioChart,
   source: ChartSource,
   version: string,
 ): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
-  return "directory" in source
-    ? { chart: path.join(source.directory, chart) }
-    : { chart, version, repositoryOpts: { repo: source.repository } };
+  if ("directory" in source) return { chart: path.join(source.directory, chart) };
+  if (source.repository.startsWith(OCI_SCHEME)) {
+    return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version };
+  }
+  return { chart, version, repositoryOpts: { repo: source.repository } };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   readableFile,
   StackConfig,
 } from "./config";
-import { istioCharts, usesWaypoint } from "./modes";
+import { IstioChart, istioCharts, usesWaypoint } from "./modes";
 import { istioMinor } from "./versions";
 
 /**
@@ -36,18 +36,63 @@ export function chartDirectoryProblems(config: StackConfig, files: FileCheck = r
   ];
 }
 
-/** Reads a URL's text, or rejects with why not. */
-export type FetchText = (url: string, timeoutMs: number) => Promise<string>;
+/**
+ * Reads a URL's text with the given request headers, or rejects with why not; a refusal that asks
+ * for a token rejects with a {@link TokenChallenge}.
+ */
+export type FetchText = (url: string, timeoutMs: number, headers?: Record<string, string>) => Promise<string>;
+
+/** An HTTP 401 whose `WWW-Authenticate` names a Bearer token service, as OCI registries answer. */
+export class TokenChallenge extends Error {
+  constructor(readonly challenge: string) {
+    super(`HTTP 401 Unauthorized (${challenge})`);
+    this.name = "TokenChallenge";
+  }
+}
 
 /** How long the repository check waits for the chart index. */
 export const CHART_INDEX_TIMEOUT_MS = 15_000;
 
 /** Node's own `fetch`, which fails on a status other than 2xx as on a broken connection. */
-export const fetchText: FetchText = async (url, timeoutMs) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+export const fetchText: FetchText = async (url, timeoutMs, headers) => {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  const challenge = response.headers.get("www-authenticate");
+  if (response.status === 401 && challenge?.startsWith("Bearer ")) throw new TokenChallenge(challenge);
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
   return response.text();
 };
+
+/** The OCI registry path of `oci://` chart references. */
+export const OCI_SCHEME = "oci://";
+
+/**
+ * The tags of one chart in an OCI registry (`oci://<host>/<path>/<chart>`), read as Helm pulls it:
+ * the distribution API's tag list, anonymously, with the pull token the registry's challenge names.
+ */
+export async function ociChartTags(repository: string, chart: string, read: FetchText): Promise<string[]> {
+  const [host, ...rest] = repository.slice(OCI_SCHEME.length).replace(/\/+$/, "").split("/");
+  const name = [...rest, chart].join("/");
+  const url = `https://${host}/v2/${name}/tags/list`;
+  let text: string;
+  try {
+    text = await read(url, CHART_INDEX_TIMEOUT_MS);
+  } catch (error) {
+    if (!(error instanceof TokenChallenge)) throw error;
+    const field = (key: string) => new RegExp(`${key}="([^"]*)"`).exec(error.challenge)?.[1];
+    const realm = field("realm");
+    if (!realm) throw error;
+    const query = new URLSearchParams({
+      scope: `repository:${name}:pull`,
+      service: field("service") ?? host,
+    });
+    const { token } = JSON.parse(await read(`${realm}?${query.toString()}`, CHART_INDEX_TIMEOUT_MS)) as {
+      token?: string;
+    };
+    text = await read(url, CHART_INDEX_TIMEOUT_MS, { Authorization: `Bearer ${token ?? ""}` });
+  }
+  const tags = (JSON.parse(text) as { tags?: unknown }).tags;
+  return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === "string") : [];
+}
 
 function reasonOf(error: unknown): string {
   const failure = error as {
@@ -72,24 +117,38 @@ export async function chartRepositoryProblems(
 ): Promise<string[]> {
   if (config.istio.chartDirectory) return [];
   const repository = config.istio.chartRepository;
-  const url = `${repository.replace(/\/+$/, "")}/index.yaml`;
-  let index: { entries?: Record<string, { version?: unknown }[] | undefined> } | undefined;
-  try {
-    index = yaml.load(await read(url, CHART_INDEX_TIMEOUT_MS)) as typeof index;
-  } catch (error) {
-    return [
-      configProblem(
-        "istio.chartRepository",
-        repository,
-        `a Helm repository this machine can read (${url}: ${reasonOf(error)}); ` +
-          "where it is out of reach, set `istio.chartDirectory` to a folder of the charts",
-      ),
-    ];
-  }
+  const charts = istioCharts(config.dataplaneMode, config.istio.ingressGateway);
   const version = config.istio.version;
-  const missing = istioCharts(config.dataplaneMode, config.istio.ingressGateway).filter(
-    (chart) => !(index?.entries?.[chart] ?? []).some((entry) => entry.version === version),
-  );
+  const unreachable = (where: string, error: unknown) => [
+    configProblem(
+      "istio.chartRepository",
+      repository,
+      `a Helm repository or OCI registry path this machine can read (${where}: ${reasonOf(error)}); ` +
+        "where it is out of reach, set `istio.chartDirectory` to a folder of the charts",
+    ),
+  ];
+  let missing: IstioChart[];
+  if (repository.startsWith(OCI_SCHEME)) {
+    missing = [];
+    for (const chart of charts) {
+      try {
+        if (!(await ociChartTags(repository, chart, read)).includes(version)) missing.push(chart);
+      } catch (error) {
+        return unreachable(`${repository}/${chart}`, error);
+      }
+    }
+  } else {
+    const url = `${repository.replace(/\/+$/, "")}/index.yaml`;
+    let index: { entries?: Record<string, { version?: unknown }[] | undefined> } | undefined;
+    try {
+      index = yaml.load(await read(url, CHART_INDEX_TIMEOUT_MS)) as typeof index;
+    } catch (error) {
+      return unreachable(url, error);
+    }
+    missing = charts.filter(
+      (chart) => !(index?.entries?.[chart] ?? []).some((entry) => entry.version === version),
+    );
+  }
   return missing.length === 0
     ? []
     : [

@@ -141,10 +141,56 @@ describe("previews of invalid configuration fail with the program's own message"
       { dataplaneMode: "ambient", cluster: { kubernetesVersion: "v1.30.2" } },
       "`istio-locality:cluster.kubernetesVersion` is `v1.30.2`; expected v1.31 or newer",
     ],
+    [
+      { istio: { version: "1.25.3" } },
+      "`istio-locality:istio.version` is `1.25.3`; expected a version of an Istio minor this program knows (1.26, 1.27, 1.28, 1.29, 1.30, 1.31, 1.32)",
+    ],
+    [
+      { cluster: { kubernetesVersion: "v1.37.2" } },
+      "`istio-locality:cluster.kubernetesVersion` is `v1.37.2`; expected a Kubernetes version Istio 1.30 supports, v1.32 to v1.36",
+    ],
   ])("%j", async (config, message) => {
     const test = await createTestStack("invalid", config);
     try {
       await expect(test.stack.preview()).rejects.toThrow(message);
+    } finally {
+      await test.remove();
+    }
+  });
+});
+
+describe("the original post's versions", () => {
+  it("Istio 1.26.6 on Kubernetes v1.32.0 previews, saying what 1.26 lacks and that the lab does not judge it", async () => {
+    const test = await createTestStack("post", {});
+    const config = offline(shippedStackConfig("sidecar"), test.name);
+    const cluster = config.cluster as Record<string, unknown>;
+    const istio = config.istio as Record<string, unknown>;
+    await test.stack.setAllConfig(
+      configPaths({
+        ...config,
+        cluster: { ...cluster, kubernetesVersion: "v1.32.0" },
+        istio: { ...istio, version: "1.26.6" },
+      }),
+      true,
+    );
+    try {
+      const events: EngineEvent[] = [];
+      await test.stack.preview({ onEvent: (e) => events.push(e) });
+      const warnings = events.flatMap((e) =>
+        e.diagnosticEvent?.severity === "warning" ? [e.diagnosticEvent.message] : [],
+      );
+      const said = warnings.join("\n");
+      expect(said).toContain("Istio 1.26 reached its end of life on 2025-12-22");
+      expect(said).toContain("Kubernetes v1.32 reached its upstream end of life on 2026-02-28");
+      expect(said).toContain(
+        "the lab judges Istio 1.30; 1.26's webhook, injection and proxy configuration are not judged here",
+      );
+      const releases = summarisePlan(events).filter((step) => step.type === "kubernetes:helm.sh/v3:Release");
+      expect(releases.map((step) => step.name).sort()).toEqual([
+        "istio-base",
+        "istio-gateway",
+        "istio-istiod",
+      ]);
     } finally {
       await test.remove();
     }

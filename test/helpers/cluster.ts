@@ -17,6 +17,8 @@ export class ClusterReader {
   readonly extensions: k8s.ApiextensionsV1Api;
   readonly custom: k8s.CustomObjectsApi;
   readonly admission: k8s.AdmissionregistrationV1Api;
+  readonly policy: k8s.PolicyV1Api;
+  readonly version: k8s.VersionApi;
 
   constructor(readonly config: k8s.KubeConfig) {
     this.core = config.makeApiClient(k8s.CoreV1Api);
@@ -25,6 +27,8 @@ export class ClusterReader {
     this.extensions = config.makeApiClient(k8s.ApiextensionsV1Api);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
     this.admission = config.makeApiClient(k8s.AdmissionregistrationV1Api);
+    this.policy = config.makeApiClient(k8s.PolicyV1Api);
+    this.version = config.makeApiClient(k8s.VersionApi);
   }
 
   static fromFile(path: string): ClusterReader {

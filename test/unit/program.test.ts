@@ -13,7 +13,7 @@ import * as yaml from "js-yaml";
 import { ZONE_LABEL } from "../../stacks/contract";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
 import { NODE_AGENTS_RECORD } from "../../components/istio";
-import type { FetchText } from "../../stacks/charts";
+import { FetchText, TokenChallenge } from "../../stacks/charts";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -889,12 +889,56 @@ describe("invalid configuration", () => {
     );
   });
 
+  describe("charts from an OCI registry", () => {
+    const GHCR = "oci://ghcr.io/istio/release/charts";
+    const CHALLENGE =
+      'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:istio/release/charts/base:pull"';
+    /** ghcr.io as Helm meets it: the tag list refuses an anonymous request and names its token service. */
+    const ghcr =
+      (tags: string[]): FetchText =>
+      (url, _timeout, headers) => {
+        const tagList = /^https:\/\/ghcr\.io\/v2\/(istio\/release\/charts\/\w+)\/tags\/list$/.exec(url);
+        if (tagList) {
+          return headers?.Authorization === "Bearer anonymous-pull"
+            ? Promise.resolve(JSON.stringify({ name: tagList[1], tags }))
+            : Promise.reject(new TokenChallenge(CHALLENGE));
+        }
+        if (url.startsWith("https://ghcr.io/token?")) {
+          expect(new URL(url).searchParams.get("scope")).toMatch(
+            /^repository:istio\/release\/charts\/\w+:pull$/,
+          );
+          return Promise.resolve(JSON.stringify({ token: "anonymous-pull" }));
+        }
+        return Promise.reject(new Error(`unexpected ${url}`));
+      };
+
+    it("pulls each chart by its OCI reference at the pinned version", async () => {
+      const run = await runUnderMocks(
+        { istio: { chartRepository: GHCR } },
+        { chartIndex: ghcr(["1.30.4", "1.30.5"]) },
+      );
+      const istiod = run.get("istio-istiod").inputs;
+      expect(istiod.chart).toBe("oci://ghcr.io/istio/release/charts/istiod");
+      expect(istiod.version).toBe("1.30.5");
+      expect(istiod.repositoryOpts).toBeUndefined();
+    });
+
+    it("a version the registry does not hold is named before any resource is declared", async () => {
+      await expect(
+        runUnderMocks({ istio: { chartRepository: GHCR } }, { chartIndex: ghcr(["1.30.4"]) }),
+      ).rejects.toThrow(
+        "`istio-locality:istio.version` is `1.30.5`; expected a version oci://ghcr.io/istio/release/charts holds " +
+          "for every chart this run installs; it has no base, istiod, gateway 1.30.5",
+      );
+    });
+  });
+
   it("a chart repository out of reach fails before any resource is declared, with the way out", async () => {
     const offline = () =>
       Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ENOTFOUND" } }));
     await expect(runUnderMocks({}, { chartIndex: offline })).rejects.toThrow(
       "`istio-locality:istio.chartRepository` is `https://blob.istio.io/istio-release/charts`; expected a " +
-        "Helm repository this machine can read (https://blob.istio.io/istio-release/charts/index.yaml: " +
+        "Helm repository or OCI registry path this machine can read (https://blob.istio.io/istio-release/charts/index.yaml: " +
         "fetch failed (ENOTFOUND)); where it is out of reach, set `istio.chartDirectory` to a folder of the charts",
     );
   });
