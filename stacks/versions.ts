@@ -196,6 +196,16 @@ export function minorPath(from: string, to: string): string[] {
   return rows.map((row) => row.minor);
 }
 
+/**
+ * When a minor's support ends, in words: its date where Istio published one, else Istio's rule that a
+ * minor is supported until six weeks after the minor two after it is released.
+ */
+export function endOfLifeText(row: IstioMinor): string {
+  if (row.endOfLife !== undefined) return row.endOfLife;
+  const [major, minor] = row.minor.split(".").map(Number);
+  return `six weeks after ${major}.${minor + 2}.0`;
+}
+
 /** The minor whose istiod the lab runs. */
 export function labMinor(): IstioMinor {
   const judged = ISTIO_MINORS.filter((row) => row.judgedByLab);
