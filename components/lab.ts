@@ -12,6 +12,7 @@ import {
 } from "../stacks/modes";
 import { LIVE_MESH_TIMEOUT_MS, LiveMesh, orderingMode, readLiveMesh } from "../stacks/live-mesh";
 import { awaitNodeAgents } from "../stacks/node-agents";
+import { checkClusterVersions, readClusterVersions } from "../stacks/cluster-versions";
 import { checkNodeLocality, describeReadFailure } from "../stacks/nodes";
 import { productpageCommand } from "../stacks/productpage";
 import { migration, switchOrder } from "../stacks/switch-order";
@@ -164,14 +165,16 @@ export class Lab extends pulumi.ComponentResource {
 
 /**
  * Validates this stack's configuration (against its chart source, and the live nodes where they
- * came labelled), then declares the lab and returns the stack outputs. `readWeb` reads the chart
- * repository's index and the Gateway API CRDs' release, `readMesh` what the cluster runs now,
- * `awaitAgents` ambient's node agents during the run (tests pass recorded ones).
+ * came labelled, and the cluster's own versions), then declares the lab and returns the stack
+ * outputs. `readWeb` reads the chart source and the Gateway API CRDs' release, `readMesh` what the
+ * cluster runs now, `awaitAgents` ambient's node agents during the run, `readVersions` the cluster's
+ * Kubernetes and Gateway API versions (tests pass recorded ones).
  */
 export async function declareStack(
   readWeb: FetchText = fetchText,
   readMesh: typeof readLiveMesh = readLiveMesh,
   awaitAgents: NodeAgentsCheck["await"] = awaitNodeAgents,
+  readVersions: typeof readClusterVersions = readClusterVersions,
 ): Promise<DeclaredOutputs> {
   const previous = await previousRun();
   const config = loadConfig(previous.versions);
@@ -179,6 +182,7 @@ export async function declareStack(
     await pulumi.log.warn(note);
   }
   const gatewayApiCrds = await readInstallSources(config, readWeb);
+  await checkClusterVersions(config, gatewayApiCrds, readVersions);
   await checkNodeLocality(config);
   const previousMode = await startingMode(config, previous, readMesh);
   return new Lab("lab", { config, gatewayApiCrds, previousMode, awaitNodeAgents: awaitAgents }).outputs;

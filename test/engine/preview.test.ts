@@ -223,6 +223,8 @@ describe("preview-switch", () => {
       expect(plan.replacements).toEqual([]);
       // Nobody answers at the stack's cluster, so the switch order follows the last outputs, and says so.
       expect(plan.warnings).toEqual([
+        "could not read the cluster's Kubernetes version and Gateway API CRDs (connect ECONNREFUSED 127.0.0.1:9); " +
+          "the versions are judged by the config alone",
         "could not read which dataplane the cluster runs (connect ECONNREFUSED 127.0.0.1:9); " +
           "the switch order follows the last run's outputs (`no run`)",
         WAYPOINT_STRICT_NOTE,

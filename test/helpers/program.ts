@@ -6,6 +6,7 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import { declareStack } from "../../components/lab";
 import type { NodeAgentsCheck } from "../../components/istio";
 import type { LiveMesh } from "../../stacks/live-mesh";
+import type { ClusterVersions } from "../../stacks/cluster-versions";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
 import { labMinor } from "../../stacks/versions";
@@ -109,7 +110,8 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
  * config (keys without the project prefix) and returns every registered resource. `previousMode`
  * plays the stack's last outputs (with the default versions, or `previousOutputs` as they are), `liveMesh` what the cluster runs (by default there is no cluster
  * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer),
- * `nodeAgents` the check of ambient's node agents during the run (by default they are ready).
+ * `nodeAgents` the check of ambient's node agents during the run (by default they are ready),
+ * `clusterVersions` what the cluster's `/version` and Gateway API CRDs say (by default no cluster).
  */
 export async function runUnderMocks(
   config: Record<string, unknown>,
@@ -120,6 +122,7 @@ export async function runUnderMocks(
     chartIndex?: FetchText;
     liveMesh?: LiveMesh | Error;
     nodeAgents?: NodeAgentsCheck["await"];
+    clusterVersions?: ClusterVersions | Error;
   } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
@@ -176,6 +179,10 @@ export async function runUnderMocks(
     options.chartIndex ?? recordedWeb,
     () => (liveMesh instanceof Error ? Promise.reject(liveMesh) : Promise.resolve(liveMesh)),
     options.nodeAgents ?? (() => Promise.resolve()),
+    () => {
+      const versions = options.clusterVersions;
+      return versions instanceof Error ? Promise.reject(versions) : Promise.resolve(versions);
+    },
   );
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {

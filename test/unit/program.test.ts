@@ -889,6 +889,31 @@ describe("invalid configuration", () => {
     );
   });
 
+  it("Gateway API CRDs older than the cluster's are refused before any resource is declared", async () => {
+    await expect(
+      runUnderMocks(
+        { dataplaneMode: "ambient" },
+        { clusterVersions: { kubernetes: "v1.36.3", gatewayApi: "v1.6.0" } },
+      ),
+    ).rejects.toThrow("expected CRDs no older than the Gateway API v1.6.0 ones the cluster has");
+  });
+
+  it("a cluster that does not say its versions is said, and the run goes on by its config", async () => {
+    const run = await runUnderMocks(
+      {},
+      {
+        clusterVersions: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), {
+          code: "ECONNREFUSED",
+        }),
+      },
+    );
+    expect(run.warnings).toEqual([
+      expect.stringMatching(
+        /^could not read the cluster's Kubernetes version and Gateway API CRDs \(.*ECONNREFUSED.*\); the versions are judged by the config alone$/,
+      ),
+    ]);
+  });
+
   describe("charts from an OCI registry", () => {
     const GHCR = "oci://ghcr.io/istio/release/charts";
     const CHALLENGE =
