@@ -56,20 +56,29 @@ export function clusterVersionProblems(
   config: StackConfig,
   cluster: ClusterVersions,
   installing: Manifest[],
-): string[] {
+): { problems: string[]; warnings: string[] } {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const row = istioMinor(config.istio.version);
   const minor = /^v1\.(\d+)\./.exec(cluster.kubernetes)?.[1];
   if (row?.kubernetes && minor !== undefined) {
     const { min, max } = row.kubernetes;
     if (Number(minor) < min || Number(minor) > max) {
-      problems.push(
-        configProblem(
-          "istio.version",
-          config.istio.version,
-          `an Istio minor that supports the Kubernetes ${cluster.kubernetes} the cluster runs; Istio ${row.minor} supports v1.${min} to v1.${max}`,
-        ),
-      );
+      const range = `Istio ${row.minor} supports v1.${min} to v1.${max}`;
+      // A run never stops a stack the cluster already runs: it says so, and the stack moves Istio.
+      if (config.versions.istio.source === "deployed") {
+        warnings.push(
+          `${range}, and the cluster runs Kubernetes ${cluster.kubernetes}: move \`istio-locality:istio.version\` to a minor that supports it`,
+        );
+      } else {
+        problems.push(
+          configProblem(
+            "istio.version",
+            config.istio.version,
+            `an Istio minor that supports the Kubernetes ${cluster.kubernetes} the cluster runs; ${range}`,
+          ),
+        );
+      }
     }
   }
   const ours = newestBundle(installing);
@@ -82,7 +91,7 @@ export function clusterVersionProblems(
       ),
     );
   }
-  return problems;
+  return { problems, warnings };
 }
 
 /** Reads the API server's version and the Gateway API CRDs' bundles; undefined when there is no cluster yet. */
@@ -124,6 +133,7 @@ export async function checkClusterVersions(
     return;
   }
   if (!cluster) return;
-  const problems = clusterVersionProblems(config, cluster, installing);
+  const { problems, warnings } = clusterVersionProblems(config, cluster, installing);
   if (problems.length > 0) throw new ConfigError(problems);
+  for (const warning of warnings) await pulumi.log.warn(warning);
 }
