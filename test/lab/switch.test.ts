@@ -47,10 +47,15 @@ import { istioMinorOf, labMinor } from "../../stacks/versions";
 import { destinationRuleSpec } from "../../components/locality";
 import type { EngineEvent, OutputMap } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import * as os from "os";
 import { execFile } from "child_process";
 import { promisify } from "util";
 
 jest.setTimeout(30 * 60 * 1000);
+
+/** The last commit whose program did not record the versions it installed (Istio 1.26.6, Kubernetes v1.32.0). */
+const UNRECORDED_COMMIT = "4f2f79c88c60b7bbefd9eeb2fd03882a1e0d783c";
 
 const {
   KUBECONFIG: kubeconfig,
@@ -1546,5 +1551,64 @@ describe("the program against a real API server (kwok lab)", () => {
     expect(Object.values(await cluster.nodeZones()).filter((zone) => zone !== undefined)).toEqual([]);
     await test.remove();
     expect(fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${test.name}.yaml`))).toBe(false);
+  });
+
+  it("7. a stack deployed by the last commit before versions were recorded keeps them: its preview changes nothing and says how to move", async () => {
+    // That commit's project, as a user's checkout of it: its Pulumi.yaml (whose defaults were Istio
+    // 1.26.6 and Kubernetes v1.32.0), its program, this checkout's packages (the same lockfile).
+    const previous = fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-previous-"));
+    await promisify(execFile)("bash", [
+      "-c",
+      'git -C "$1" archive --format=tar "$2" Pulumi.yaml package.json tsconfig.json components stacks | tar -x -C "$3"',
+      "archive",
+      PROJECT_DIR,
+      UNRECORDED_COMMIT,
+      previous,
+    ]);
+    fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(previous, "node_modules"));
+    const { declareStack: declarePrevious } = (await import(path.join(previous, "components", "lab"))) as {
+      declareStack: () => Promise<Record<string, unknown>>;
+    };
+
+    const config = {
+      dataplaneMode: "sidecar",
+      cluster: { provider: "existing", kubeconfig, nodeZones: NODES },
+      istio: { chartDirectory: charts, values: labIstioValues() },
+      bookinfo: { minReadySeconds: LAB_MIN_READY_SECONDS },
+    };
+    const current = await createTestStack("previous", config);
+    const stackFile = `Pulumi.${current.name}.yaml`;
+    fs.copyFileSync(path.join(PROJECT_DIR, stackFile), path.join(previous, stackFile));
+    const deployedBefore = await LocalWorkspace.selectStack(
+      { stackName: current.name, projectName: "istio-locality", program: declarePrevious },
+      { workDir: previous, envVars: current.envVars, pulumiHome: current.envVars.PULUMI_HOME },
+    );
+    try {
+      const up = await timed("up (the previous commit's program)", () =>
+        deployedBefore.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
+      );
+      expect(up.summary.result).toBe("succeeded");
+      expect(up.outputs.istioVersion).toBeUndefined();
+
+      const events: EngineEvent[] = [];
+      const preview = await current.stack.preview({ onEvent: (e) => events.push(e) });
+      expect(summarisePlan(events)).toEqual([]);
+      expect(Object.keys(preview.changeSummary).filter((op) => op !== "same")).toEqual([]);
+      const warnings = events.flatMap((e) =>
+        e.diagnosticEvent?.severity === "warning" ? [e.diagnosticEvent.message.trim()] : [],
+      );
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining("this stack keeps the Istio 1.26.6 it runs; new stacks get 1.30.5"),
+          expect.stringContaining("Istio 1.26 reached its end of life on 2025-12-22"),
+        ]),
+      );
+      const releases = await cluster.helmReleases("istio-system");
+      expect(releases).toEqual(["istio-base", "istiod"]);
+    } finally {
+      await current.stack.destroy({ onOutput: () => undefined, parallel: ENGINE_PARALLEL });
+      await current.remove();
+      fs.rmSync(previous, { recursive: true, force: true });
+    }
   });
 });
