@@ -12,7 +12,7 @@ export const CLUSTER_VERSIONS_TIMEOUT_MS = 10_000;
 
 /** What a cluster runs that a run's versions must fit: its API server, and its Gateway API CRDs. */
 export interface ClusterVersions {
-  /** `v1.36.3`, from the API server's `/version`. */
+  /** `v1.36.5`, from the API server's `/version`. */
   kubernetes: string;
   /** The newest bundle version among the cluster's Gateway API CRDs; undefined without any. */
   gatewayApi?: string;

@@ -522,7 +522,7 @@ export function parseConfig(
       "cluster.kubernetesVersion",
       c.kubernetesVersion,
       KUBERNETES_VERSION,
-      "a Kubernetes version such as `v1.36.3`",
+      "a Kubernetes version such as `v1.36.5`",
     ),
   };
   const chosen = chooseVersions(named, deployed);

@@ -163,7 +163,7 @@ export const DEFAULT_ISTIO_VERSION = "1.30.5";
  * Kubernetes the program's minikube clusters run on a new stack: the newest minor the default Istio
  * supports, at the patch the lab's control plane is built from.
  */
-export const DEFAULT_KUBERNETES_VERSION = "v1.36.3";
+export const DEFAULT_KUBERNETES_VERSION = "v1.36.5";
 
 /**
  * What a stack deployed before the program recorded its versions runs: the original post's Istio and

@@ -40,7 +40,7 @@ describe("what the cluster refuses of a run's versions", () => {
 
   it("accepts a cluster of the minor's range with the same or older Gateway API CRDs", () => {
     const none = { problems: [], warnings: [] };
-    expect(clusterVersionProblems(ambient, { kubernetes: "v1.36.3", gatewayApi: "v1.5.1" }, ours)).toEqual(
+    expect(clusterVersionProblems(ambient, { kubernetes: "v1.36.5", gatewayApi: "v1.5.1" }, ours)).toEqual(
       none,
     );
     expect(clusterVersionProblems(ambient, { kubernetes: "v1.32.1", gatewayApi: "v1.3.0" }, ours)).toEqual(
@@ -57,24 +57,24 @@ describe("what the cluster refuses of a run's versions", () => {
 
   it("only warns about a version the stack already runs: a new check never stops a deployed stack", () => {
     const kept = parseConfig({}, "s", undefined, { istio: "1.26.6", kubernetes: "v1.32.0", recorded: false });
-    expect(clusterVersionProblems(kept, { kubernetes: "v1.36.3" }, [])).toEqual({
+    expect(clusterVersionProblems(kept, { kubernetes: "v1.36.5" }, [])).toEqual({
       problems: [],
       warnings: [
-        "Istio 1.26 supports v1.29 to v1.33, and the cluster runs Kubernetes v1.36.3: move `istio-locality:istio.version` to a minor that supports it",
+        "Istio 1.26 supports v1.29 to v1.33, and the cluster runs Kubernetes v1.36.5: move `istio-locality:istio.version` to a minor that supports it",
       ],
     });
   });
 
   it("never installs Gateway API CRDs over newer ones", () => {
     expect(
-      clusterVersionProblems(ambient, { kubernetes: "v1.36.3", gatewayApi: "v1.6.0" }, ours).problems,
+      clusterVersionProblems(ambient, { kubernetes: "v1.36.5", gatewayApi: "v1.6.0" }, ours).problems,
     ).toEqual([
       "`istio-locality:istio.gatewayApiCrds` is `https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml`; " +
         "expected CRDs no older than the Gateway API v1.6.0 ones the cluster has (this run would install v1.5.1 over them); set it to `installed`",
     ]);
     // With `installed` (or without a waypoint) the run installs none, and the cluster's stay.
     expect(
-      clusterVersionProblems(ambient, { kubernetes: "v1.36.3", gatewayApi: "v1.6.0" }, []).problems,
+      clusterVersionProblems(ambient, { kubernetes: "v1.36.5", gatewayApi: "v1.6.0" }, []).problems,
     ).toEqual([]);
   });
 });

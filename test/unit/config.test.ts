@@ -28,7 +28,7 @@ function problemsOf(raw: RawConfig): string[] {
 describe("defaults", () => {
   const config = parseConfig({}, "sidecar");
 
-  it("builds the blog's lab on supported versions: minikube with 3 nodes in 3 zones on Kubernetes v1.36.3, Istio 1.30.5 from blob.istio.io, Bookinfo 1.20.2", () => {
+  it("builds the blog's lab on supported versions: minikube with 3 nodes in 3 zones on Kubernetes v1.36.5, Istio 1.30.5 from blob.istio.io, Bookinfo 1.20.2", () => {
     expect(config.dataplaneMode).toBe("sidecar");
     expect(config.locality).toBe("strict");
     expect(config.zones).toEqual(["zone-a", "zone-b", "zone-c"]);
@@ -38,7 +38,7 @@ describe("defaults", () => {
       cpus: 2,
       memoryMb: 4096,
       driver: "podman",
-      kubernetesVersion: "v1.36.3",
+      kubernetesVersion: "v1.36.5",
     });
     expect(config.istio.version).toBe("1.30.5");
     expect(config.istio.chartRepository).toBe("https://blob.istio.io/istio-release/charts");
@@ -152,7 +152,7 @@ describe("validation", () => {
     [
       "a malformed Kubernetes version",
       { cluster: { kubernetesVersion: "1.32" } },
-      "`istio-locality:cluster.kubernetesVersion` is `1.32`; expected a Kubernetes version such as `v1.36.3`",
+      "`istio-locality:cluster.kubernetesVersion` is `1.32`; expected a Kubernetes version such as `v1.36.5`",
     ],
     [
       "a malformed Istio version",

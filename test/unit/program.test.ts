@@ -59,10 +59,10 @@ describe.each(["sidecar", "ambient"] as const)("the shipped %s stack", (stack) =
       `minikube start --profile=istio-locality-${stack} --nodes=3 --cpus=2 --memory=4096`,
     );
     expect(minikube.create).toContain("--driver=podman");
-    expect(minikube.create).toContain("--kubernetes-version=v1.36.3");
+    expect(minikube.create).toContain("--kubernetes-version=v1.36.5");
     expect(minikube.delete).toContain(`minikube delete --profile=istio-locality-${stack}`);
     expect(minikube.triggers).toEqual(
-      expect.arrayContaining([`istio-locality-${stack}`, 3, "podman", "v1.36.3"]),
+      expect.arrayContaining([`istio-locality-${stack}`, 3, "podman", "v1.36.5"]),
     );
   });
 
@@ -856,7 +856,7 @@ describe("a stack deployed on the post's versions, before the program recorded t
     expect(run.warnings).toEqual(
       expect.arrayContaining([
         expect.stringContaining("this stack keeps the Istio 1.26.6 it runs; new stacks get 1.30.5"),
-        expect.stringContaining("this stack keeps the Kubernetes v1.32.0 it runs; new stacks get v1.36.3"),
+        expect.stringContaining("this stack keeps the Kubernetes v1.32.0 it runs; new stacks get v1.36.5"),
         expect.stringContaining("Istio 1.26 reached its end of life on 2025-12-22"),
       ]),
     );
@@ -893,7 +893,7 @@ describe("invalid configuration", () => {
     await expect(
       runUnderMocks(
         { dataplaneMode: "ambient" },
-        { clusterVersions: { kubernetes: "v1.36.3", gatewayApi: "v1.6.0" } },
+        { clusterVersions: { kubernetes: "v1.36.5", gatewayApi: "v1.6.0" } },
       ),
     ).rejects.toThrow("expected CRDs no older than the Gateway API v1.6.0 ones the cluster has");
   });

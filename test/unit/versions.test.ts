@@ -130,7 +130,7 @@ describe("which versions a run installs", () => {
         expected: "a Kubernetes version Istio 1.30 supports, v1.32 to v1.36",
       },
     ]);
-    expect(chooseVersions({ istio: "1.26.6", kubernetes: "v1.36.3" }, undefined).problems[0]?.expected).toBe(
+    expect(chooseVersions({ istio: "1.26.6", kubernetes: "v1.36.5" }, undefined).problems[0]?.expected).toBe(
       "a Kubernetes version Istio 1.26 supports, v1.29 to v1.33",
     );
     expect(chooseVersions({ istio: "1.26.6", kubernetes: "v1.32.0" }, undefined).problems).toEqual([]);
@@ -146,7 +146,7 @@ describe("which versions a run installs", () => {
       },
     ]);
     expect(chooseVersions({ istio: "1.27.9" }, recorded("1.26.6", "v1.32.0")).problems).toEqual([]);
-    expect(chooseVersions({ istio: "1.30.5" }, recorded("1.30.4", "v1.36.3")).problems).toEqual([]);
+    expect(chooseVersions({ istio: "1.30.5" }, recorded("1.30.4", "v1.36.5")).problems).toEqual([]);
   });
 
   it("does not judge a named version against versions no run recorded", () => {
@@ -161,7 +161,7 @@ describe("which versions a run installs", () => {
 describe("what a run's outputs say it runs", () => {
   it.each([
     ["a new stack", undefined, undefined, undefined, undefined],
-    ["a recorded stack", "ambient", "1.30.5", "v1.36.3", recorded("1.30.5", "v1.36.3")],
+    ["a recorded stack", "ambient", "1.30.5", "v1.36.5", recorded("1.30.5", "v1.36.5")],
     [
       "a stack of the commits before the record",
       "sidecar",
@@ -188,11 +188,11 @@ describe("what preview says about versions", () => {
         "one minor per `up`, 1.26 → 1.27 → 1.28 → 1.29 → 1.30 (next: `1.27.9`)",
     );
     expect(notes[1]).toBe(
-      "this stack keeps the Kubernetes v1.32.0 it runs; new stacks get v1.36.3. Setting " +
+      "this stack keeps the Kubernetes v1.32.0 it runs; new stacks get v1.36.5. Setting " +
         "`istio-locality:cluster.kubernetesVersion` on a minikube stack deletes and recreates its cluster",
     );
     expect(notes[2]).toBe(
-      "Kubernetes v1.32 reached its upstream end of life on 2026-02-28; new stacks get v1.36.3",
+      "Kubernetes v1.32 reached its upstream end of life on 2026-02-28; new stacks get v1.36.5",
     );
     expect(notes[3]).toBe(
       "Istio 1.26 reached its end of life on 2025-12-22: it gets no security fixes. The newest supported release the lab judges is 1.30.5",
