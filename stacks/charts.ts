@@ -195,21 +195,17 @@ export async function gatewayApiCrds(
   ) {
     return { crds: [], problems: [] };
   }
-  const outOfReach = `where they are out of reach, set it to a local file or folder of them, or to \`${GATEWAY_API_INSTALLED}\``;
-  const minor = istioMinor(config.istio.version);
-  const bundle = minor?.gatewayApi;
+  const minor = istioMinor(config.istio.version)?.minor ?? config.istio.version;
+  const bundle = istioMinor(config.istio.version)?.gatewayApi;
+  const refuse = (expected: string) => ({
+    crds: [],
+    problems: [configProblem("istio.gatewayApiCrds", source, expected)],
+  });
   if (source === undefined) {
-    return {
-      crds: [],
-      problems: [
-        configProblem(
-          "istio.gatewayApiCrds",
-          source,
-          `the Gateway API standard CRDs Istio ${minor?.minor ?? config.istio.version} is built against, which no source here names: ` +
-            `their release's URL, a local file or folder of them, or \`${GATEWAY_API_INSTALLED}\``,
-        ),
-      ],
-    };
+    return refuse(
+      `the Gateway API standard CRDs Istio ${minor} is built against, which no source here names: ` +
+        `their release's URL, a local file or folder of them, or \`${GATEWAY_API_INSTALLED}\``,
+    );
   }
   let why: string;
   try {
@@ -219,13 +215,9 @@ export async function gatewayApiCrds(
     );
     const versions = new Set(crds.map((crd) => crd.metadata?.annotations?.[GATEWAY_API_BUNDLE_ANNOTATION]));
     const [found] = versions;
-    if (
-      crds.length > 0 &&
-      versions.size === 1 &&
-      found !== undefined &&
-      (bundle === undefined || found === bundle)
-    )
-      return { crds, problems: [] };
+    const ofTheBundle =
+      versions.size === 1 && found !== undefined && (bundle === undefined || found === bundle);
+    if (crds.length > 0 && ofTheBundle) return { crds, problems: [] };
     why =
       crds.length === 0
         ? "it holds no CustomResourceDefinition"
@@ -233,16 +225,10 @@ export async function gatewayApiCrds(
   } catch (error) {
     why = reasonOf(error);
   }
-  return {
-    crds: [],
-    problems: [
-      configProblem(
-        "istio.gatewayApiCrds",
-        source,
-        `the Gateway API ${bundle ? `${bundle} ` : ""}standard CRDs Istio ${minor?.minor ?? config.istio.version} is built against, readable from this machine (${why}); ${outOfReach}`,
-      ),
-    ],
-  };
+  return refuse(
+    `the Gateway API ${bundle ? `${bundle} ` : ""}standard CRDs Istio ${minor} is built against, readable from this machine (${why}); ` +
+      `where they are out of reach, set it to a local file or folder of them, or to \`${GATEWAY_API_INSTALLED}\``,
+  );
 }
 
 /** The annotation every Gateway API CRD carries with its release. */

@@ -1,9 +1,8 @@
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ApiextensionsV1Api, KubeConfig, VersionApi } from "@kubernetes/client-node";
-import { apiClientWithTimeout } from "./api-client";
+import { ApiextensionsV1Api, VersionApi } from "@kubernetes/client-node";
+import { apiClientWithTimeout, stackKubeconfig } from "./api-client";
 import { GATEWAY_API_BUNDLE_ANNOTATION, Manifest } from "./charts";
-import { ConfigError, configProblem, minikubeKubeconfigPath, StackConfig } from "./config";
+import { ConfigError, configProblem, StackConfig } from "./config";
 import { describeReadFailure } from "./nodes";
 import { istioMinor } from "./versions";
 
@@ -99,13 +98,8 @@ export async function readClusterVersions(
   config: StackConfig,
   timeoutMs: number = CLUSTER_VERSIONS_TIMEOUT_MS,
 ): Promise<ClusterVersions | undefined> {
-  const cluster = config.cluster;
-  const kubeconfigPath =
-    cluster.provider === "existing" ? cluster.kubeconfig : minikubeKubeconfigPath(cluster.profile);
-  if (!fs.existsSync(kubeconfigPath)) return undefined;
-  const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(kubeconfigPath);
-  if (cluster.provider === "existing" && cluster.context) kubeconfig.setCurrentContext(cluster.context);
+  const kubeconfig = stackKubeconfig(config);
+  if (!kubeconfig) return undefined;
   const [version, crds] = await Promise.all([
     apiClientWithTimeout(kubeconfig, VersionApi, timeoutMs).getCode(),
     apiClientWithTimeout(kubeconfig, ApiextensionsV1Api, timeoutMs).listCustomResourceDefinition(),

@@ -1,7 +1,6 @@
-import * as fs from "fs";
 import { AppsV1Api, CoreV1Api, KubeConfig, V1Container, V1Pod } from "@kubernetes/client-node";
-import { apiClientWithTimeout } from "./api-client";
-import { minikubeKubeconfigPath, StackConfig } from "./config";
+import { apiClientWithTimeout, stackKubeconfig } from "./api-client";
+import { StackConfig } from "./config";
 import { DataplaneMode, otherMode } from "./contract";
 
 /** How long reading what the cluster runs waits for the API server before the run goes on without it. */
@@ -69,14 +68,8 @@ export async function readLiveMesh(
   config: StackConfig,
   timeoutMs: number = LIVE_MESH_TIMEOUT_MS,
 ): Promise<LiveMesh | undefined> {
-  const cluster = config.cluster;
-  const kubeconfigPath =
-    cluster.provider === "existing" ? cluster.kubeconfig : minikubeKubeconfigPath(cluster.profile);
-  if (!fs.existsSync(kubeconfigPath)) return undefined;
-  const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(kubeconfigPath);
-  if (cluster.provider === "existing" && cluster.context) kubeconfig.setCurrentContext(cluster.context);
-  return readMesh(kubeconfig, config.bookinfo.namespace, timeoutMs);
+  const kubeconfig = stackKubeconfig(config);
+  return kubeconfig && readMesh(kubeconfig, config.bookinfo.namespace, timeoutMs);
 }
 
 /** What the cluster a kubeconfig points at runs now in `namespace` and for ztunnel. */

@@ -5,7 +5,7 @@ import { previewSwitch } from "../../cli/preview-switch/preview";
 import { summarisePlan } from "../../cli/preview-switch/plan";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
 import { kubeconfigFile } from "../helpers/api-server";
-import { PROJECT_DIR, shippedStackConfig } from "../helpers/stacks";
+import { GATEWAY_API_CRD_PLURALS, PROJECT_DIR, shippedStackConfig } from "../helpers/stacks";
 import { configPaths, createTestStack, inlineProgram } from "../helpers/workspace";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -34,18 +34,6 @@ function offline(config: Record<string, unknown>, stack: string): Record<string,
     istio: { chartDirectory: charts, gatewayApiCrds: gatewayApi },
   };
 }
-
-/** The Gateway API v1.5.1 standard CRDs (Istio 1.30's bundle), by plural. */
-const GATEWAY_API_CRDS = [
-  "backendtlspolicies",
-  "gatewayclasses",
-  "gateways",
-  "grpcroutes",
-  "httproutes",
-  "listenersets",
-  "referencegrants",
-  "tlsroutes",
-];
 
 /** Every resource a fresh stack of a mode declares, as `type name`. */
 function expectedResources(mode: "sidecar" | "ambient", stack: string): string[] {
@@ -89,7 +77,7 @@ function expectedResources(mode: "sidecar" | "ambient", stack: string): string[]
     ...services.map((service) => k8s("networking.istio.io/v1:DestinationRule", `locality-${service}-rule`)),
     ...(mode === "ambient"
       ? [
-          ...GATEWAY_API_CRDS.map((crd) =>
+          ...GATEWAY_API_CRD_PLURALS.map((crd) =>
             k8s(
               "apiextensions.k8s.io/v1:CustomResourceDefinition",
               `istio-gateway-api-${crd}.gateway.networking.k8s.io`,

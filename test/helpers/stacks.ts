@@ -14,3 +14,15 @@ export function shippedStackConfig(stack: "sidecar" | "ambient"): Record<string,
     Object.entries(parsed.config).map(([k, v]) => [k.replace(/^istio-locality:/, ""), v]),
   );
 }
+
+/** The Gateway API v1.5.1 standard CRDs (Istio 1.30's bundle), by plural. */
+export const GATEWAY_API_CRD_PLURALS = [
+  "backendtlspolicies",
+  "gatewayclasses",
+  "gateways",
+  "grpcroutes",
+  "httproutes",
+  "listenersets",
+  "referencegrants",
+  "tlsroutes",
+];

@@ -32,7 +32,7 @@ import {
 import { createTestStack, inlineProgram, TestStack } from "../helpers/workspace";
 import { podReady } from "../../stacks/pods";
 import { toolEnv } from "../helpers/env";
-import { PROJECT_DIR } from "../helpers/stacks";
+import { GATEWAY_API_CRD_PLURALS, PROJECT_DIR } from "../helpers/stacks";
 import {
   BOOKINFO_SERVICES,
   configKey,
@@ -133,16 +133,7 @@ const STRICT_MTLS: IstioObject = {
 };
 /** The policy istiod sends ztunnel for every workload under a STRICT PeerAuthentication: deny without a peer identity. */
 const ZTUNNEL_STRICT_POLICY = `${STRICT_MTLS.namespace}/istio_converted_static_strict`;
-const GATEWAY_API_CRDS = [
-  "backendtlspolicies",
-  "gatewayclasses",
-  "gateways",
-  "grpcroutes",
-  "httproutes",
-  "listenersets",
-  "referencegrants",
-  "tlsroutes",
-].map((plural) => `${plural}.gateway.networking.k8s.io`);
+const GATEWAY_API_CRDS = GATEWAY_API_CRD_PLURALS.map((plural) => `${plural}.gateway.networking.k8s.io`);
 
 describe("the program against a real API server (kwok lab)", () => {
   let test: TestStack;
