@@ -13,22 +13,32 @@
 # name), LAB_PROFILE (node name prefix, as minikube's profile), LAB_NODE_COUNT (nodes, named as
 # minikube names them: <profile>, <profile>-m02, ...; default 3, at most 254), LAB_NODE_CPUS and
 # LAB_NODE_MEMORY (each node's capacity; default 2 and 4Gi, minikube's), LAB_ETCD=debian (use Debian's
-# etcd-server 3.4 instead of building etcd 3.5, for when the module build is not possible),
+# etcd-server 3.4 instead of building etcd 3.6, for when the module build is not possible),
 # LAB_RATE_LIMITS (off, the default, or upstream: the controller-manager's and scheduler's client
 # rate limits, see kwokctl_config).
 set -euo pipefail
 
 # Pins. The cache key hashes this table (and the Go version), so changing a pin builds anew.
-# K8S_COMMIT is the commit the v1.32.13 release binaries report; the module proxy does not carry it.
-readonly K8S_VERSION=v1.32.13
-readonly K8S_STAGING_VERSION=v0.32.13
-readonly K8S_COMMIT=6172d7357c6287643350a4fc7e048f24098f2a1b
+# v1.36.5 is the newest v1.36 patch the module proxy serves (v1.36.6 and later are refused, 403).
+# K8S_COMMIT is the commit the release binaries report; the module proxy does not carry it, and no
+# source reachable here records it for v1.36.5, so it stays empty (a binary then reports no commit)
+# rather than a guessed one.
+readonly K8S_VERSION=v1.36.5
+readonly K8S_STAGING_VERSION=v0.36.5
+readonly K8S_COMMIT=
 # Staging modules the proxy does not serve at K8S_STAGING_VERSION, with the version used instead.
-# endpointslice v0.32.13 is refused (403); v0.32.11 -> v0.32.12 changed only go.mod and go.sum, so
-# the previous patch stands in for it.
-readonly K8S_STAGING_OVERRIDES="k8s.io/endpointslice=v0.32.12"
-readonly ETCD_VERSION=v3.5.35
+# None is needed at v0.36.5: the two it refuses (403), sample-cli-plugin and sample-controller, are
+# samples no binary here imports, so the module graph never loads them.
+readonly K8S_STAGING_OVERRIDES=""
+# Kubernetes 1.36 is built against etcd 3.6 (go.mod's go.etcd.io/etcd/*/v3 v3.6.8, kubeadm's
+# SupportedEtcdVersion 3.6.8-0 for 1.34 to 1.36); etcd 3.5 is only its minimum for an external etcd.
+# v3.6.17 is the newest 3.6 patch the proxy serves.
+readonly ETCD_VERSION=v3.6.17
+# Below 1.36's minimum for an external etcd (3.5.24, kubeadm's check), but Debian carries no newer;
+# the 1.36 API server does start, schedule and serve on it, which is all the fallback is for.
 readonly ETCD_DEBIAN_VERSION=3.4.23
+# The newest kwok the proxy serves; it drives Kubernetes up to 1.36 (its default is 1.36.1), so
+# kwokctl passes the 1.36 components only flags they still take.
 readonly KWOK_VERSION=v0.8.0
 
 readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
@@ -181,14 +191,14 @@ k8s_wrapper() {
   [[ -f $gomod ]] || die "go mod download printed no GoMod for k8s.io/kubernetes@$K8S_VERSION"
   # The godebug lines keep upstream's runtime defaults; a dependency's go.mod is never consulted for them.
   godebug="$(grep '^godebug ' "$gomod")"
-  # Each staging module is required at v0.0.0 with a local replace upstream; the published v0.32.N
+  # Each staging module is required at v0.0.0 with a local replace upstream; the published v0.36.N
   # module takes its place, or resolution fails with "unknown revision v0.0.0".
   replaces="$(awk -v v="$K8S_STAGING_VERSION" -v overrides="$K8S_STAGING_OVERRIDES" '
     BEGIN { n = split(overrides, o, " "); for (i = 1; i <= n; i++) { split(o[i], kv, "="); pin[kv[1]] = kv[2] } }
     $2 == "=>" && $3 ~ /^\.\/staging\/src\// { printf "replace %s => %s %s\n", $1, $1, ($1 in pin ? pin[$1] : v) }
   ' "$gomod")"
   [[ -n $replaces ]] || die "no staging replaces found in $gomod"
-  log "k8s wrapper: $(wc -l <<<"$replaces") staging replaces at $K8S_STAGING_VERSION, except $K8S_STAGING_OVERRIDES"
+  log "k8s wrapper: $(wc -l <<<"$replaces") staging replaces at $K8S_STAGING_VERSION${K8S_STAGING_OVERRIDES:+, except $K8S_STAGING_OVERRIDES}"
   write_wrapper "$dir" "k8s.io/kubernetes@$K8S_VERSION" \
     "$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")" "$godebug"$'\n\n'"$replaces" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
