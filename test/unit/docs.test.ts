@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
+import * as yaml from "js-yaml";
+import { DEFAULTS } from "../../stacks/contract";
 import { endOfLifeText, ISTIO_MINORS } from "../../stacks/versions";
 
 const VERSIONS_PAGE = path.join(__dirname, "..", "..", "docs", "versions.md");
@@ -31,3 +33,24 @@ describe("docs/versions.md", () => {
     expect(cells).toEqual(rows);
   });
 });
+
+describe("Pulumi.yaml", () => {
+  const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { default?: unknown }>;
+  };
+
+  it("declares the contract's defaults, leaving out only the versions a deployed stack keeps", () => {
+    const declared = Object.fromEntries(
+      Object.entries(project.config).map(([key, declaration]) => [key, declaration.default]),
+    );
+    expect(declared).toEqual({
+      ...DEFAULTS,
+      cluster: omit(DEFAULTS.cluster, "kubernetesVersion"),
+      istio: omit(DEFAULTS.istio, "version"),
+    });
+  });
+});
+
+function omit(value: object, key: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([name]) => name !== key));
+}
