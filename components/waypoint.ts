@@ -51,7 +51,7 @@ export function waypointDeploymentPatch(zones: string[], minReadySeconds: number
 export function waypointGatewaySpec(parameters: string): Record<string, unknown> {
   return {
     gatewayClassName: "istio-waypoint",
-    // Istio 1.26 reads the generated Deployment's customisation from this ConfigMap.
+    // istiod reads the generated Deployment's customisation from this ConfigMap.
     infrastructure: { parametersRef: { group: "", kind: "ConfigMap", name: parameters } },
     listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
   };

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { DataplaneMode, MODE_KEY, PROJECT } from "../../stacks/contract";
+import { DataplaneMode, DEFAULTS, MODE_KEY, PROJECT } from "../../stacks/contract";
 import { defaultNodeZones, minikubeNodeNames } from "../../stacks/config";
 import { labIstioValues, LAB_ISTIOD } from "../helpers/istiod";
 import { createTestStack } from "../helpers/workspace";
@@ -35,7 +35,7 @@ export function benchConfig(lab: BenchLab, zones: number, replicas: number): Rec
       provider: "existing",
       kubeconfig: lab.kubeconfig,
       nodeZones: defaultNodeZones(minikubeNodeNames(lab.profile, zones), names),
-      kubernetesVersion: "v1.32.0",
+      kubernetesVersion: DEFAULTS.cluster.kubernetesVersion,
     },
     istio: { chartDirectory: lab.charts, gatewayApiCrds: lab.gatewayApi, values: labIstioValues() },
   };

@@ -59,8 +59,8 @@ export function sidecarIdentity(pod: k8s.V1Pod, proxyVersion: string, locality?:
 
 /**
  * The identity of a waypoint pod's proxy. Its pilot-agent names its node type from the container's
- * arguments (`proxy router` in Istio 1.26, `proxy waypoint` in later releases), so the reader takes
- * it from the pod istiod generated rather than assuming one release's.
+ * arguments (`proxy waypoint` in the releases this project reads), so the reader takes it from the
+ * pod istiod generated rather than assuming one release's.
  */
 export function waypointIdentity(pod: k8s.V1Pod, proxyVersion: string): ProxyIdentity {
   const args = proxyContainer(pod)?.args ?? [];
