@@ -1,4 +1,4 @@
-/** Three tiers, each its own jest project: see README.md "Tests". */
+/** Three tiers, each its own jest project: see docs/contributing.md, "Tests". */
 const tier = (name) => ({
   displayName: name,
   preset: "ts-jest",

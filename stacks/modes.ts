@@ -37,7 +37,7 @@ export function effectiveIntent(
   return mode === "ambient" && intent === "strict" && !waypoint ? "failover" : intent;
 }
 
-/** What `strict` through a zonal waypoint means, said at preview and in README. */
+/** What `strict` through a zonal waypoint means, said at preview and in docs/concepts.md. */
 export const WAYPOINT_STRICT_NOTE =
   "locality `strict` in ambient mode goes through a zonal waypoint: each zone's waypoint replica sends " +
   "only to its own zone, and ztunnel sends a zone's clients to their zone's replica while it is ready; " +

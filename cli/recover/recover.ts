@@ -64,6 +64,6 @@ export function afterRecovery(
     ...(previous && previous !== configured
       ? [`  or go back:  pulumi config set ${MODE_KEY} ${previous} ${flag} && pulumi up ${flag}`]
       : []),
-    "Either orders itself by what the cluster runs (see README, When a switch stops half way).",
+    "Either orders itself by what the cluster runs (see docs/switching.md, When a switch stops half way).",
   ];
 }

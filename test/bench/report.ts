@@ -6,7 +6,7 @@ const seconds = (s: Spread) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${
 const mib = (s: Spread) => s.max.toFixed(0);
 
 /**
- * The table README shows, per step and size: median (min–max) seconds, the stack's resources, the
+ * The table docs/benchmark.md shows, per step and size: median (min–max) seconds, the stack's resources, the
  * engine's widest moment and slowest operation, memory peaks (the largest of the runs) and istiod's pushes.
  */
 export function benchTable(summaries: readonly StepSummary[]): string {
@@ -26,7 +26,7 @@ export function benchTable(summaries: readonly StepSummary[]): string {
   ].join("\n");
 }
 
-/** Median seconds per step (rows) and size (columns: zones × replicas per zone), the table README shows. */
+/** Median seconds per step (rows) and size (columns: zones × replicas per zone), the table docs/benchmark.md shows. */
 export function benchMatrix(summaries: readonly StepSummary[]): string {
   const sizes = [...new Map(summaries.map((s) => [`${s.zones}×${s.replicas}`, s])).values()].sort(
     (a, b) => a.replicas - b.replicas || a.zones - b.zones,

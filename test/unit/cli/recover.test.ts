@@ -16,7 +16,7 @@ describe("recover's words", () => {
       "The stack is runnable again. Its config says istio-locality:dataplaneMode=ambient.",
       "  finish what the killed update started:  pulumi up --stack sidecar",
       "  or go back:  pulumi config set istio-locality:dataplaneMode sidecar --stack sidecar && pulumi up --stack sidecar",
-      "Either orders itself by what the cluster runs (see README, When a switch stops half way).",
+      "Either orders itself by what the cluster runs (see docs/switching.md, When a switch stops half way).",
     ]);
     expect(afterRecovery("sidecar", "ambient", "ambient")).toHaveLength(3);
   });
