@@ -63,6 +63,17 @@ describe("describeFailure", () => {
     expect(pulumiErrors("no stack named 'nope' found")).toBe("no stack named 'nope' found");
   });
 
+  it("keeps a configuration error whole, every problem under it, without the engine's generic one", () => {
+    // A preview of a stack with two bad keys, as the automation API threw it.
+    expect(describeFailure(new Error(fixtureText("pulumi-preview-config-error.txt")))).toBe(
+      [
+        "invalid configuration:",
+        "  - `istio-locality:dataplaneMode` is `ambiant`; expected `sidecar` or `ambient`",
+        "  - `istio-locality:locality` is `near`; expected one of `strict`, `failover`, `off`",
+      ].join("\n"),
+    );
+  });
+
   it("falls back to the text of anything else", () => {
     expect(describeFailure(new Error("socket hang up"))).toBe("socket hang up");
     expect(describeFailure("plain")).toBe("plain");
