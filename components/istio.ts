@@ -3,9 +3,9 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import deepmerge from "deepmerge";
 import { IstioConfig } from "../stacks/config";
-import { DataplaneMode, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
+import { DataplaneMode, IstioChart, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
 import { Manifest, OCI_SCHEME } from "../stacks/charts";
-import { IstioChart, istioCharts } from "../stacks/modes";
+import { istioCharts } from "../stacks/modes";
 import { childOptions } from "./children";
 
 /**

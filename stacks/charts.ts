@@ -9,7 +9,8 @@ import {
   readableFile,
   StackConfig,
 } from "./config";
-import { IstioChart, istioCharts, usesWaypoint } from "./modes";
+import { IstioChart } from "./contract";
+import { istioCharts, usesWaypoint } from "./modes";
 import { istioMinor } from "./versions";
 
 /**

@@ -6,6 +6,8 @@ import {
   DATAPLANE_MODES,
   DataplaneMode,
   DEFAULTS,
+  ISTIO_CHARTS,
+  IstioChart,
   LOCALITY_INTENTS,
   LocalityIntent,
   MTLS_MODES,
@@ -16,16 +18,12 @@ import {
   WAYPOINT_CHOICES,
   WaypointChoice,
 } from "./contract";
-import type { IstioChart } from "./modes";
 import { chooseVersions, DeployedVersions, gatewayApiCrdsUrl, istioMinor, VersionChoice } from "./versions";
 
 export type ClusterProvider = "minikube" | "existing";
 export type MinikubeDriver = "podman" | "docker";
 export type ContainerRuntime = "cri-o" | "containerd" | "docker";
 export type IngressServiceType = "NodePort" | "ClusterIP" | "LoadBalancer";
-
-/** Istio's charts, the keys `istio.values` allows. */
-export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "cni", "ztunnel", "gateway"];
 
 /** What both kinds of cluster need to say about their nodes' locality. */
 interface ClusterLocality {

@@ -29,7 +29,11 @@ export type WaypointChoice = "auto" | "always" | "never";
 /** Mesh-wide mTLS: `permissive` accepts plaintext too (Istio's default), `strict` only mTLS. */
 export type MtlsMode = "permissive" | "strict";
 
+/** Istio's Helm charts, by their published names: the releases, and the keys `istio.values` allows. */
+export type IstioChart = "base" | "istiod" | "cni" | "ztunnel" | "gateway";
+
 export const DATAPLANE_MODES: readonly DataplaneMode[] = ["sidecar", "ambient"];
+export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "cni", "ztunnel", "gateway"];
 export const LOCALITY_INTENTS: readonly LocalityIntent[] = ["strict", "failover", "off"];
 export const REVIEWS_VERSIONS: readonly ReviewsVersion[] = ["v1", "v2", "v3"];
 export const WAYPOINT_CHOICES: readonly WaypointChoice[] = ["auto", "always", "never"];

@@ -1,8 +1,5 @@
 import { StackConfig, supportsTrafficDistribution } from "./config";
-import { DataplaneMode, LocalityIntent, WAYPOINT, WaypointChoice } from "./contract";
-
-/** Istio's Helm charts, by their published names. */
-export type IstioChart = "base" | "istiod" | "cni" | "ztunnel" | "gateway";
+import { DataplaneMode, IstioChart, LocalityIntent, WAYPOINT, WaypointChoice } from "./contract";
 
 /** How the locality intent is carried out in one dataplane mode. */
 export interface LocalityPlan {
