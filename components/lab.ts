@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FetchText, fetchText, Manifest, readInstallSources } from "../stacks/charts";
-import { loadConfig, StackConfig } from "../stacks/config";
+import { ConfigError, loadConfig, StackConfig } from "../stacks/config";
+import { minikubeToolProblems, OnPath, onPath } from "../stacks/machine";
 import { BOOKINFO_SERVICES, DataplaneMode, StackOutputs } from "../stacks/contract";
 import { PreviousRun, previousRun } from "../stacks/history";
 import {
@@ -163,29 +164,47 @@ export class Lab extends pulumi.ComponentResource {
   }
 }
 
+/** What the program reads from outside itself before it declares anything; tests pass recorded answers. */
+export interface StackReaders {
+  /** The chart source and the Gateway API CRDs' release. */
+  web: FetchText;
+  /** What the cluster runs now. */
+  mesh: typeof readLiveMesh;
+  /** Ambient's node agents, awaited during the run. */
+  nodeAgents: NodeAgentsCheck["await"];
+  /** The cluster's Kubernetes and Gateway API versions. */
+  clusterVersions: typeof readClusterVersions;
+  /** Which commands this machine has (minikube and its driver). */
+  commands: OnPath;
+}
+
+const LIVE_READERS: StackReaders = {
+  web: fetchText,
+  mesh: readLiveMesh,
+  nodeAgents: awaitNodeAgents,
+  clusterVersions: readClusterVersions,
+  commands: onPath,
+};
+
 /**
- * Validates this stack's configuration (against its chart source, and the live nodes where they
- * came labelled, and the cluster's own versions), then declares the lab and returns the stack
- * outputs. `readWeb` reads the chart source and the Gateway API CRDs' release, `readMesh` what the
- * cluster runs now, `awaitAgents` ambient's node agents during the run, `readVersions` the cluster's
- * Kubernetes and Gateway API versions (tests pass recorded ones).
+ * Validates this stack's configuration (against this machine's commands, its chart source, the live
+ * nodes where they came labelled, and the cluster's own versions), then declares the lab and returns
+ * the stack outputs.
  */
-export async function declareStack(
-  readWeb: FetchText = fetchText,
-  readMesh: typeof readLiveMesh = readLiveMesh,
-  awaitAgents: NodeAgentsCheck["await"] = awaitNodeAgents,
-  readVersions: typeof readClusterVersions = readClusterVersions,
-): Promise<DeclaredOutputs> {
+export async function declareStack(readers: Partial<StackReaders> = {}): Promise<DeclaredOutputs> {
+  const read = { ...LIVE_READERS, ...readers };
   const previous = await previousRun();
   const config = loadConfig(previous.versions);
   for (const note of versionNotes(config.versions, config.cluster.provider, new Date())) {
     await pulumi.log.warn(note);
   }
-  const gatewayApiCrds = await readInstallSources(config, readWeb);
-  await checkClusterVersions(config, gatewayApiCrds, readVersions);
+  const machine = minikubeToolProblems(config.cluster, read.commands);
+  if (machine.length > 0) throw new ConfigError(machine);
+  const gatewayApiCrds = await readInstallSources(config, read.web);
+  await checkClusterVersions(config, gatewayApiCrds, read.clusterVersions);
   await checkNodeLocality(config);
-  const previousMode = await startingMode(config, previous, readMesh);
-  return new Lab("lab", { config, gatewayApiCrds, previousMode, awaitNodeAgents: awaitAgents }).outputs;
+  const previousMode = await startingMode(config, previous, read.mesh);
+  return new Lab("lab", { config, gatewayApiCrds, previousMode, awaitNodeAgents: read.nodeAgents }).outputs;
 }
 
 /**

@@ -7,6 +7,7 @@ import { declareStack } from "../../components/lab";
 import type { NodeAgentsCheck } from "../../components/istio";
 import type { LiveMesh } from "../../stacks/live-mesh";
 import type { ClusterVersions } from "../../stacks/cluster-versions";
+import type { OnPath } from "../../stacks/machine";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
 import { labMinor } from "../../stacks/versions";
@@ -111,7 +112,8 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
  * plays the stack's last outputs (with the default versions, or `previousOutputs` as they are), `liveMesh` what the cluster runs (by default there is no cluster
  * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer),
  * `nodeAgents` the check of ambient's node agents during the run (by default they are ready),
- * `clusterVersions` what the cluster's `/version` and Gateway API CRDs say (by default no cluster).
+ * `clusterVersions` what the cluster's `/version` and Gateway API CRDs say (by default no cluster),
+ * `commands` which commands the machine has (by default all).
  */
 export async function runUnderMocks(
   config: Record<string, unknown>,
@@ -123,6 +125,7 @@ export async function runUnderMocks(
     liveMesh?: LiveMesh | Error;
     nodeAgents?: NodeAgentsCheck["await"];
     clusterVersions?: ClusterVersions | Error;
+    commands?: OnPath;
   } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
@@ -175,15 +178,16 @@ export async function runUnderMocks(
   );
 
   const liveMesh = options.liveMesh;
-  const program = await declareStack(
-    options.chartIndex ?? recordedWeb,
-    () => (liveMesh instanceof Error ? Promise.reject(liveMesh) : Promise.resolve(liveMesh)),
-    options.nodeAgents ?? (() => Promise.resolve()),
-    () => {
+  const program = await declareStack({
+    web: options.chartIndex ?? recordedWeb,
+    mesh: () => (liveMesh instanceof Error ? Promise.reject(liveMesh) : Promise.resolve(liveMesh)),
+    nodeAgents: options.nodeAgents ?? (() => Promise.resolve()),
+    clusterVersions: () => {
       const versions = options.clusterVersions;
       return versions instanceof Error ? Promise.reject(versions) : Promise.resolve(versions);
     },
-  );
+    commands: options.commands ?? (() => true),
+  });
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;

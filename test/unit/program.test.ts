@@ -889,6 +889,18 @@ describe("invalid configuration", () => {
     );
   });
 
+  it("a minikube stack on a machine without minikube or its driver fails before any resource, naming both", async () => {
+    const has = (commands: string[]) => (command: string) => commands.includes(command);
+    await expect(runUnderMocks({}, { commands: has(["docker"]) })).rejects.toThrow(
+      "invalid configuration:\n" +
+        "  - `istio-locality:cluster.provider` is `minikube`; expected a cluster this machine can run: no `minikube` on its PATH (install minikube, or set `cluster.provider` to `existing`)\n" +
+        "  - `istio-locality:cluster.driver` is `podman`; expected a driver this machine has: no `podman` on its PATH (install it, or set the other driver)",
+    );
+    await expect(
+      runUnderMocks({ cluster: { driver: "docker" } }, { commands: has(["minikube", "docker"]) }),
+    ).resolves.toBeDefined();
+  });
+
   it("Gateway API CRDs older than the cluster's are refused before any resource is declared", async () => {
     await expect(
       runUnderMocks(
