@@ -43,7 +43,8 @@ export function labEnvironment(env: NodeJS.ProcessEnv, home: string): LabEnviron
     envVars.PULUMI_CONFIG_PASSPHRASE_FILE = file;
     notes.push(
       `secrets: encrypted with the passphrase in ${file} (${created ? "created now" : "kept from before"}); ` +
-        `for plain pulumi commands on this stack: export PULUMI_CONFIG_PASSPHRASE_FILE=${file}`,
+        // Plain pulumi commands go to the backend the user logged in to, not the one this command chose.
+        `for plain pulumi commands on this stack: ${backend ? "" : "pulumi login --local && "}export PULUMI_CONFIG_PASSPHRASE_FILE=${file}`,
     );
   }
   return { envVars, notes };

@@ -20,12 +20,20 @@ describe("the lab's backend and secrets", () => {
     expect(passphrase.length).toBeGreaterThanOrEqual(32);
     expect(first.notes).toEqual([
       "state: the local file backend file://~ (the one `pulumi login --local` uses)",
-      `secrets: encrypted with the passphrase in ${file} (created now); for plain pulumi commands on this stack: export PULUMI_CONFIG_PASSPHRASE_FILE=${file}`,
+      `secrets: encrypted with the passphrase in ${file} (created now); for plain pulumi commands on this stack: pulumi login --local && export PULUMI_CONFIG_PASSPHRASE_FILE=${file}`,
     ]);
 
     const second = labEnvironment({}, home);
     expect(second.notes[1]).toContain("(kept from before)");
     expect(fs.readFileSync(file, "utf8")).toBe(passphrase);
+  });
+
+  it("with a file backend set but no passphrase: the hint for plain pulumi commands needs no login", () => {
+    const home = tempHome();
+    const file = path.join(home, ".pulumi", "istio-locality.passphrase");
+    expect(labEnvironment({ PULUMI_BACKEND_URL: "file:///srv/state" }, home).notes[1]).toBe(
+      `secrets: encrypted with the passphrase in ${file} (created now); for plain pulumi commands on this stack: export PULUMI_CONFIG_PASSPHRASE_FILE=${file}`,
+    );
   });
 
   it("keeps the passphrase file in PULUMI_HOME when that is set", () => {
