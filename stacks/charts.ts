@@ -196,8 +196,9 @@ export async function gatewayApiCrds(
   ) {
     return { crds: [], problems: [] };
   }
-  const minor = istioMinor(config.istio.version)?.minor ?? config.istio.version;
-  const bundle = istioMinor(config.istio.version)?.gatewayApi;
+  const row = istioMinor(config.istio.version);
+  const minor = row?.minor ?? config.istio.version;
+  const bundle = row?.gatewayApi;
   const refuse = (expected: string) => ({
     crds: [],
     problems: [configProblem("istio.gatewayApiCrds", source, expected)],

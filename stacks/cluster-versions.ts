@@ -4,7 +4,7 @@ import { apiClientWithTimeout, stackKubeconfig } from "./api-client";
 import { GATEWAY_API_BUNDLE_ANNOTATION, Manifest } from "./charts";
 import { ConfigError, configProblem, StackConfig } from "./config";
 import { describeReadFailure } from "./nodes";
-import { istioMinor } from "./versions";
+import { istioMinor, outsideKubernetesRange } from "./versions";
 
 /** How long the version check waits for the API server before it warns and goes on. */
 export const CLUSTER_VERSIONS_TIMEOUT_MS = 10_000;
@@ -59,25 +59,22 @@ export function clusterVersionProblems(
   const problems: string[] = [];
   const warnings: string[] = [];
   const row = istioMinor(config.istio.version);
-  const minor = /^v1\.(\d+)\./.exec(cluster.kubernetes)?.[1];
-  if (row?.kubernetes && minor !== undefined) {
-    const { min, max } = row.kubernetes;
-    if (Number(minor) < min || Number(minor) > max) {
-      const range = `Istio ${row.minor} supports v1.${min} to v1.${max}`;
-      // A run never stops a stack the cluster already runs: it says so, and the stack moves Istio.
-      if (config.versions.istio.source === "deployed") {
-        warnings.push(
-          `${range}, and the cluster runs Kubernetes ${cluster.kubernetes}: move \`istio-locality:istio.version\` to a minor that supports it`,
-        );
-      } else {
-        problems.push(
-          configProblem(
-            "istio.version",
-            config.istio.version,
-            `an Istio minor that supports the Kubernetes ${cluster.kubernetes} the cluster runs; ${range}`,
-          ),
-        );
-      }
+  const range = row && outsideKubernetesRange(row, cluster.kubernetes);
+  if (row && range) {
+    const supports = `Istio ${row.minor} supports ${range}`;
+    // A run never stops a stack the cluster already runs: it says so, and the stack moves Istio.
+    if (config.versions.istio.source === "deployed") {
+      warnings.push(
+        `${supports}, and the cluster runs Kubernetes ${cluster.kubernetes}: move \`istio-locality:istio.version\` to a minor that supports it`,
+      );
+    } else {
+      problems.push(
+        configProblem(
+          "istio.version",
+          config.istio.version,
+          `an Istio minor that supports the Kubernetes ${cluster.kubernetes} the cluster runs; ${supports}`,
+        ),
+      );
     }
   }
   const ours = newestBundle(installing);

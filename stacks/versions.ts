@@ -241,10 +241,22 @@ export interface VersionProblem {
   expected: string;
 }
 
-const kubernetesMinorOf = (version: string): number | undefined => {
-  const match = /^v1\.(\d+)\.\d+$/.exec(version);
+/** The minor of a Kubernetes version (`36` of `v1.36.5`, or of an API server's `v1.36.5+k3s1`). */
+function kubernetesMinorOf(version: string): number | undefined {
+  const match = /^v1\.(\d+)\./.exec(version);
   return match ? Number(match[1]) : undefined;
-};
+}
+
+/**
+ * The Kubernetes range of an Istio minor in words (`v1.32 to v1.36`) when a Kubernetes version lies
+ * outside it; undefined when it lies within, or when the range or the version is not known.
+ */
+export function outsideKubernetesRange(row: IstioMinor, kubernetesVersion: string): string | undefined {
+  const minor = kubernetesMinorOf(kubernetesVersion);
+  if (!row.kubernetes || minor === undefined) return undefined;
+  const { min, max } = row.kubernetes;
+  return minor < min || minor > max ? `v1.${min} to v1.${max}` : undefined;
+}
 
 /**
  * The versions a run installs. A version the stack's config names wins; otherwise a deployed stack
@@ -279,16 +291,13 @@ export function chooseVersions(
     });
     return { choice, problems };
   }
-  const kubernetesMinor = kubernetesMinorOf(choice.kubernetes.version);
-  if (row.kubernetes && kubernetesMinor !== undefined) {
-    const { min, max } = row.kubernetes;
-    if (kubernetesMinor < min || kubernetesMinor > max) {
-      problems.push({
-        key: "cluster.kubernetesVersion",
-        value: choice.kubernetes.version,
-        expected: `a Kubernetes version Istio ${row.minor} supports, v1.${min} to v1.${max}`,
-      });
-    }
+  const range = outsideKubernetesRange(row, choice.kubernetes.version);
+  if (range) {
+    problems.push({
+      key: "cluster.kubernetesVersion",
+      value: choice.kubernetes.version,
+      expected: `a Kubernetes version Istio ${row.minor} supports, ${range}`,
+    });
   }
   if (deployed?.recorded && istioMinor(deployed.istio)) {
     const path = minorPath(deployed.istio, istio);
@@ -319,11 +328,12 @@ export function versionNotes(
   const istio = choice.istio.version;
   const row = istioMinor(istio);
   if (choice.istio.source === "deployed" && istio !== DEFAULT_ISTIO_VERSION) {
-    const next = row ? ISTIO_MINORS[ISTIO_MINORS.indexOf(row) + 1] : undefined;
-    const step =
-      next && istioMinorOf(DEFAULT_ISTIO_VERSION) !== row?.minor
-        ? `one minor per \`up\`, ${minorPath(istio, DEFAULT_ISTIO_VERSION).join(" → ")} (next: \`${next.newestPatch}\`)`
-        : `\`${DEFAULT_ISTIO_VERSION}\``;
+    // The next minor on the way to the default's, whichever way that is; none within the same minor.
+    const path = minorPath(istio, DEFAULT_ISTIO_VERSION);
+    const next = ISTIO_MINORS.find((candidate) => candidate.minor === path[1]);
+    const step = next
+      ? `one minor per \`up\`, ${path.join(" → ")} (next: \`${next.newestPatch}\`)`
+      : `\`${DEFAULT_ISTIO_VERSION}\``;
     notes.push(
       `this stack keeps the Istio ${istio} it runs; new stacks get ${DEFAULT_ISTIO_VERSION}. ` +
         `To move, set \`istio-locality:istio.version\`: ${step}`,
@@ -350,7 +360,7 @@ export function versionNotes(
       `Istio ${row.minor} reached its end of life on ${row.endOfLife}: it gets no security fixes. ` +
         `The newest supported release the lab judges is ${DEFAULT_ISTIO_VERSION}`,
     );
-  } else if (istio !== row.newestPatch && comparePatch(istio, row.newestPatch) < 0) {
+  } else if (comparePatch(istio, row.newestPatch) < 0) {
     notes.push(`Istio ${istio} is not the newest ${row.minor} patch: ${row.newestPatch} carries its fixes`);
   }
   if (!row.judgedByLab) {

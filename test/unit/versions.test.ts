@@ -203,6 +203,14 @@ describe("what preview says about versions", () => {
     expect(notes).toHaveLength(5);
   });
 
+  it("on a stack that runs a newer minor than the default, the way to it leads back, one minor", () => {
+    const { choice } = chooseVersions({}, recorded("1.31.1", "v1.36.5"));
+    expect(versionNotes(choice, "existing", DECEMBER_2026)[0]).toBe(
+      "this stack keeps the Istio 1.31.1 it runs; new stacks get 1.30.5. To move, set `istio-locality:istio.version`: " +
+        "one minor per `up`, 1.31 → 1.30 (next: `1.30.5`)",
+    );
+  });
+
   it("names the newer patch of a supported minor", () => {
     const { choice } = chooseVersions({ istio: "1.30.4" }, undefined);
     expect(versionNotes(choice, "existing", DECEMBER_2026)).toEqual([
