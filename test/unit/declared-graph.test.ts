@@ -1,3 +1,4 @@
+import * as os from "os";
 import { ProgramRun, runUnderMocks } from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
 
@@ -23,6 +24,37 @@ function declaredGraph(run: ProgramRun): string[] {
     .sort();
 }
 
+/** Keys in order, so only a changed value shows, not the order a spread wrote them in. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/** What each resource sends to the cluster, by URN; a restart's timestamp is the run's own, the home folder the machine's. */
+function declaredInputs(run: ProgramRun): Record<string, unknown> {
+  return Object.fromEntries(
+    run.resources
+      .filter((resource) => resource.urn)
+      .map((resource) => [
+        resource.urn,
+        JSON.parse(
+          JSON.stringify(sortedKeys(resource.inputs))
+            .replace(
+              /"kubectl\.kubernetes\.io\/restartedAt":"[^"]*"/g,
+              '"kubectl.kubernetes.io/restartedAt":"<run>"',
+            )
+            .split(os.homedir())
+            .join("~"),
+        ),
+      ]),
+  );
+}
+
 describe("the resources a run declares and the order between them", () => {
   it.each([
     ["a sidecar install", "sidecar", undefined],
@@ -31,6 +63,7 @@ describe("the resources a run declares and the order between them", () => {
     ["a switch back to sidecar", "sidecar", "ambient"],
   ] as const)("%s", async (_run, mode, previousMode) => {
     const run = await runUnderMocks(shippedStackConfig(mode), { stack: mode, previousMode });
-    expect(declaredGraph(run)).toMatchSnapshot();
+    expect(declaredGraph(run)).toMatchSnapshot("graph");
+    expect(declaredInputs(run)).toMatchSnapshot("inputs");
   });
 });
