@@ -1,3 +1,3 @@
-import { declareStack } from "./components/lab";
+import { declareStack } from "./program";
 
 export = declareStack();

@@ -1,60 +1,17 @@
-import * as path from "path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import deepmerge from "deepmerge";
-import { IstioConfig } from "../stacks/config";
-import { DataplaneMode, IstioChart, MODE_ANNOTATION, MtlsMode } from "../stacks/contract";
-import { Manifest, OCI_SCHEME } from "../stacks/charts";
-import { istioCharts } from "../stacks/modes";
+import {
+  INGRESS_NAMESPACE,
+  ISTIO_NAMESPACE,
+  ISTIO_RESOURCE_ANNOTATIONS,
+  NODE_AGENTS_RECORD,
+} from "../stacks/istio-releases";
+import { IstioPlan, ReleasePlan } from "../stacks/plan";
 import { childOptions } from "./children";
 
-/**
- * Annotations of every Istio custom resource the program creates. Deleted in the foreground (Pulumi's
- * default), an object waits for a finalizer whose removal is an UPDATE that istiod's validating
- * webhook must admit; once istiod is gone (a destroy after a switch back deletes it first) that
- * webhook fails closed and the object never goes. Nothing depends on these objects, so deleting them
- * in the background loses nothing.
- */
-export const ISTIO_RESOURCE_ANNOTATIONS = { "pulumi.com/deletionPropagationPolicy": "background" };
-
-export const ISTIO_NAMESPACE = "istio-system";
-export const INGRESS_NAMESPACE = "istio-ingress";
-
-/** Helm release names, as in Istio's Helm guide. */
-export const RELEASE_NAMES: Record<IstioChart, string> = {
-  base: "istio-base",
-  istiod: "istiod",
-  cni: "istio-cni",
-  ztunnel: "ztunnel",
-  gateway: "istio-ingress",
-};
-
-/** istiod's requests in a laptop lab: those of Istio's demo profile. */
-export const LAB_ISTIOD_REQUESTS = { cpu: "10m", memory: "100Mi" };
-
-/** Where the charts come from: Istio's repository, or a local folder holding one folder per chart. */
-export type ChartSource = { repository: string } | { directory: string };
-
-/**
- * The validated `istio` config (version, hub, ingress gateway and its Service type, the user's Helm
- * values by chart), and what the rest of the stack decides for Istio.
- */
-export interface IstioArgs extends Pick<
-  IstioConfig,
-  "version" | "hub" | "ingressGateway" | "ingressServiceType" | "values"
-> {
-  /** Which dataplane to install; ambient adds `cni` and `ztunnel` and the ambient profile on istiod. */
-  mode: DataplaneMode;
-  /** Repository (default) or local chart folder (air-gapped). */
-  chartSource: ChartSource;
-  /** `minikube` where the node runtime is Docker (its netns live under /var/run/docker/netns). */
-  cniPlatform?: "minikube";
-  /**
-   * Size istiod for a laptop lab (minikube): the requests of Istio's demo profile instead of the
-   * production 500m CPU / 2 GiB, which on a 4 GB node leave no room for a rollout's surge pods next
-   * to istiod once the waypoint runs there too.
-   */
-  labSizedIstiod?: boolean;
+export interface IstioArgs {
+  /** The releases, the Gateway API CRDs and mTLS of this run (see `planRun`). */
+  plan: IstioPlan;
   /**
    * Resources istiod waits for before it changes. Set while workloads leave ambient, so istiod
    * keeps serving ztunnel until every pod has its sidecar back.
@@ -63,15 +20,8 @@ export interface IstioArgs extends Pick<
   /** Resources everything of Istio waits for: proxies read their node's zone label when they connect. */
   after: pulumi.Resource[];
   /**
-   * The Gateway API CRDs to install before istiod, when a waypoint is used and the cluster lacks
-   * them; istiod's Gateway controllers start only where the CRDs exist.
-   */
-  gatewayApiCrds: Manifest[];
-  /** Mesh-wide mTLS; `strict` is a PeerAuthentication in the root namespace. */
-  mtls: MtlsMode;
-  /**
-   * In ambient, what the mesh waits for after Helm: ambient's node agents ready on every node of
-   * these zones. Helm's wait counts only the nodes a DaemonSet chose (a taint the agent does not
+   * In ambient, what the mesh waits for after Helm: ambient's node agents ready on every node of the
+   * plan's zones. Helm's wait counts only the nodes a DaemonSet chose (a taint the agent does not
    * tolerate leaves a node out) and passes with `maxUnavailable` pods not ready. Unset, Helm's wait
    * alone gates the mesh.
    */
@@ -82,81 +32,8 @@ export interface IstioArgs extends Pick<
 export interface NodeAgentsCheck {
   /** The cluster's kubeconfig (secret). */
   kubeconfig: pulumi.Input<string>;
-  zones: readonly string[];
   /** Resolves once the agents are ready on every zoned node, rejects with the cause (`awaitNodeAgents` of `stacks/node-agents.ts`). */
   await: (kubeconfig: string, namespace: string, zones: readonly string[]) => Promise<void>;
-}
-
-/** The ConfigMap recording the zones and the agents' release revisions ambient's node-agent check passed for. */
-export const NODE_AGENTS_RECORD = "istio-locality-node-agents";
-
-/** The chart source a config names: its chart folder when set, else its repository. */
-export function chartSource(istio: Pick<IstioConfig, "chartRepository" | "chartDirectory">): ChartSource {
-  return istio.chartDirectory ? { directory: istio.chartDirectory } : { repository: istio.chartRepository };
-}
-
-/** The program's own Helm values of one chart for a mode; pure, so tests read them without mocks. */
-export function istioValues(
-  chart: IstioChart,
-  args: Pick<IstioArgs, "mode" | "version" | "hub" | "ingressServiceType" | "cniPlatform" | "labSizedIstiod">,
-): Record<string, unknown> {
-  // Charts from the git tag carry development images; the published charts set these same values.
-  const global = { hub: args.hub, tag: args.version };
-  const ambientProfile = args.mode === "ambient" ? { profile: "ambient" } : {};
-  switch (chart) {
-    case "base":
-      return {};
-    case "istiod":
-      return {
-        ...ambientProfile,
-        global,
-        ...(args.labSizedIstiod ? { pilot: { resources: { requests: LAB_ISTIOD_REQUESTS } } } : {}),
-      };
-    case "cni":
-      return {
-        profile: "ambient",
-        global: { ...global, ...(args.cniPlatform ? { platform: args.cniPlatform } : {}) },
-      };
-    case "ztunnel":
-      return { hub: args.hub, tag: args.version, global };
-    case "gateway":
-      return {
-        service: { type: args.ingressServiceType },
-        // istiod configures a running gateway to send HBONE to ambient pods; a new pod is what makes
-        // its proxy start with the mode's settings, such as accepting HBONE under the ambient profile.
-        podAnnotations: { [MODE_ANNOTATION]: args.mode },
-      };
-  }
-}
-
-/**
- * The user's values over the program's, as Helm merges a values file over the ones before it: maps
- * merge key by key, anything else the user sets (a scalar, a list, `null`) replaces the program's.
- */
-export function mergeHelmValues(
-  program: Record<string, unknown>,
-  user: Record<string, unknown> | undefined,
-): Record<string, unknown> {
-  return deepmerge(program, user ?? {}, {
-    arrayMerge: (_program: unknown[], userArray: unknown[]) => userArray,
-  });
-}
-
-/**
- * Where a release's chart comes from. A repository chart is pinned to the Istio version, as is an
- * OCI one (`oci://<registry path>/<chart>`, which Helm pulls without a repository); a chart folder
- * is the version it holds.
- */
-export function chartReference(
-  chart: IstioChart,
-  source: ChartSource,
-  version: string,
-): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
-  if ("directory" in source) return { chart: path.join(source.directory, chart) };
-  if (source.repository.startsWith(OCI_SCHEME)) {
-    return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version };
-  }
-  return { chart, version, repositoryOpts: { repo: source.repository } };
 }
 
 /**
@@ -179,30 +56,33 @@ export class Istio extends pulumi.ComponentResource {
     super("istio-locality:istio:Istio", name, {}, opts);
     const child = childOptions(this, opts);
 
-    const charts = istioCharts(args.mode, args.ingressGateway);
+    const plan = args.plan;
+    const planned = (chart: ReleasePlan["chart"]) => plan.releases.find((release) => release.chart === chart);
     const systemNamespace = new kubernetes.core.v1.Namespace(
       `${name}-system`,
       { metadata: { name: ISTIO_NAMESPACE } },
       { ...child, dependsOn: args.after },
     );
 
-    const release = (chart: IstioChart, namespace: string, dependsOn: pulumi.ResourceOptions["dependsOn"]) =>
-      new kubernetes.helm.v3.Release(
+    const release = (chart: ReleasePlan["chart"], dependsOn: pulumi.ResourceOptions["dependsOn"]) => {
+      const { name: releaseName, source, namespace, values } = planned(chart)!;
+      return new kubernetes.helm.v3.Release(
         `${name}-${chart}`,
         {
-          name: RELEASE_NAMES[chart],
-          ...chartReference(chart, args.chartSource, args.version),
+          name: releaseName,
+          ...source,
           namespace,
-          values: mergeHelmValues(istioValues(chart, args), args.values?.[chart]),
+          values,
           // Image pulls on a fresh minikube node take longer than Helm's default five minutes.
           timeout: 900,
         },
         { ...child, dependsOn },
       );
+    };
 
     // CRDs and cluster roles come first; every other chart relies on them.
-    this.crds = release("base", ISTIO_NAMESPACE, [systemNamespace]);
-    this.gatewayApi = args.gatewayApiCrds.map(
+    this.crds = release("base", [systemNamespace]);
+    this.gatewayApi = plan.gatewayApiCrds.map(
       (crd) =>
         new kubernetes.apiextensions.v1.CustomResourceDefinition(
           `${name}-gateway-api-${crd.metadata?.name}`,
@@ -214,10 +94,9 @@ export class Istio extends pulumi.ComponentResource {
     // istiod serves the webhook and the CA everything else needs; on the way out of ambient it waits.
     this.istiod = release(
       "istiod",
-      ISTIO_NAMESPACE,
       pulumi.output(args.istiodAfter ?? []).apply((after) => [this.crds, ...this.gatewayApi, ...after]),
     );
-    if (args.mtls === "strict") {
+    if (plan.strictMtls) {
       new kubernetes.apiextensions.CustomResource(
         `${name}-mtls`,
         {
@@ -232,28 +111,30 @@ export class Istio extends pulumi.ComponentResource {
     }
     this.meshReady = [this.istiod];
 
-    if (charts.includes("cni")) {
+    if (planned("cni")) {
       // The documented order installs the node agent after istiod.
-      const cni = release("cni", ISTIO_NAMESPACE, [this.istiod]);
+      const cni = release("cni", [this.istiod]);
       // ztunnel turns ready only once it has synced from istiod and reached the CNI node agent.
-      const ztunnel = release("ztunnel", ISTIO_NAMESPACE, [this.istiod, cni]);
+      const ztunnel = release("ztunnel", [this.istiod, cni]);
       this.meshReady = [
-        args.nodeAgents ? nodeAgentsRecord(name, args.nodeAgents, [cni, ztunnel], child) : ztunnel,
+        args.nodeAgents && plan.nodeAgentZones
+          ? nodeAgentsRecord(name, args.nodeAgents, plan.nodeAgentZones, [cni, ztunnel], child)
+          : ztunnel,
       ];
     }
 
-    if (charts.includes("gateway")) {
+    if (planned("gateway")) {
       const ingressNamespace = new kubernetes.core.v1.Namespace(
         `${name}-ingress`,
         { metadata: { name: INGRESS_NAMESPACE } },
         child,
       );
       // The gateway's image is `auto`: istiod's injection webhook must exist to fill it in.
-      const gateway = release("gateway", INGRESS_NAMESPACE, [ingressNamespace, this.istiod]);
+      const gateway = release("gateway", [ingressNamespace, this.istiod]);
       this.meshReady = [...this.meshReady, gateway];
     }
 
-    this.releases = pulumi.output(charts.map((chart) => RELEASE_NAMES[chart]));
+    this.releases = pulumi.output(plan.releases.map((release) => release.name));
     this.registerOutputs({ releases: this.releases });
   }
 }
@@ -269,13 +150,14 @@ export class Istio extends pulumi.ComponentResource {
 function nodeAgentsRecord(
   name: string,
   check: NodeAgentsCheck,
+  zones: readonly string[],
   agents: kubernetes.helm.v3.Release[],
   opts: pulumi.CustomResourceOptions,
 ): kubernetes.core.v1.ConfigMap {
   // Hooks run during an update only, when the kubeconfig is known.
   const kubeconfig = new Promise<string>((resolve) => pulumi.output(check.kubeconfig).apply(resolve));
   const checkAgents = new pulumi.ResourceHook(`${name}-node-agents-check`, async () =>
-    check.await(await kubeconfig, ISTIO_NAMESPACE, check.zones),
+    check.await(await kubeconfig, ISTIO_NAMESPACE, zones),
   );
   const releases = pulumi
     .all(agents.map((agent) => agent.status))
@@ -284,7 +166,7 @@ function nodeAgentsRecord(
     `${name}-node-agents`,
     {
       metadata: { name: NODE_AGENTS_RECORD, namespace: ISTIO_NAMESPACE },
-      data: { zones: check.zones.join(","), releases },
+      data: { zones: zones.join(","), releases },
     },
     {
       ...opts,

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
-import { ISTIO_NAMESPACE, LAB_ISTIOD_REQUESTS } from "../../components/istio";
+import { ISTIO_NAMESPACE, LAB_ISTIOD_REQUESTS } from "../../stacks/istio-releases";
 import { proxyContainer } from "../../stacks/live-mesh";
 
 /** Where the lab's istiod listens: loopback only, the webhook port as in the pod. */

@@ -3,7 +3,7 @@ import * as log from "@pulumi/pulumi/log";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeResource from "@pulumi/pulumi/runtime/resource";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { declareStack } from "../../components/lab";
+import { declareStack } from "../../program";
 import type { NodeAgentsCheck } from "../../components/istio";
 import type { LiveMesh } from "../../stacks/live-mesh";
 import type { ClusterVersions } from "../../stacks/cluster-versions";

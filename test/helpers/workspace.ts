@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
-import { declareStack } from "../../components/lab";
+import { declareStack } from "../../program";
 import { PROJECT_DIR } from "./stacks";
 
 /**

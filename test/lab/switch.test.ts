@@ -44,7 +44,7 @@ import {
 } from "../../stacks/contract";
 import { defaultNodeZones, defaultReviewsZones, minikubeNodeNames } from "../../stacks/config";
 import { istioMinorOf, labMinor } from "../../stacks/versions";
-import { destinationRuleSpec } from "../../components/locality";
+import { destinationRuleSpec } from "../../stacks/destination-rules";
 import type { EngineEvent, OutputMap } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";

@@ -1,8 +1,8 @@
-import { deploymentSpec, workloadSpecs } from "../../components/bookinfo";
+import { deploymentSpec, workloadSpecs } from "../../stacks/workloads";
 import { minikubeStartCommand, topologyLabels } from "../../components/cluster";
-import { chartReference, istioValues, mergeHelmValues } from "../../components/istio";
+import { chartReference, istioValues, mergeHelmValues } from "../../stacks/istio-releases";
 import { MODE_ANNOTATION } from "../../stacks/contract";
-import { destinationRuleSpec, localityLbSetting, OUTLIER_DETECTION } from "../../components/locality";
+import { destinationRuleSpec, localityLbSetting, OUTLIER_DETECTION } from "../../stacks/destination-rules";
 
 const istioArgs = {
   version: "1.26.6",

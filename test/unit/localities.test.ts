@@ -1,4 +1,4 @@
-import { localityLbSetting } from "../../components/locality";
+import { localityLbSetting } from "../../stacks/destination-rules";
 import { parseConfig } from "../../stacks/config";
 import { localityProblems } from "../../stacks/localities";
 

@@ -12,7 +12,7 @@ import { shippedStackConfig } from "../helpers/stacks";
 import * as yaml from "js-yaml";
 import { ZONE_LABEL } from "../../stacks/contract";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
-import { NODE_AGENTS_RECORD } from "../../components/istio";
+import { NODE_AGENTS_RECORD } from "../../stacks/istio-releases";
 import { FetchText, TokenChallenge } from "../../stacks/charts";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";

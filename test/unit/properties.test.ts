@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { localityLbSetting } from "../../components/locality";
+import { localityLbSetting } from "../../stacks/destination-rules";
 import {
   ConfigError,
   defaultNodeZones,
