@@ -5,11 +5,11 @@ import { FetchText, fetchText, readInstallSources } from "./stacks/charts";
 import { ConfigError, loadConfig, StackConfig } from "./stacks/config";
 import { DataplaneMode } from "./stacks/contract";
 import { PreviousRun, previousRun } from "./stacks/history";
-import { minikubeToolProblems, OnPath, onPath } from "./stacks/machine";
-import { LIVE_MESH_TIMEOUT_MS, LiveMesh, orderingMode, readLiveMesh } from "./stacks/live-mesh";
-import { awaitNodeAgents } from "./stacks/node-agents";
-import { checkClusterVersions, readClusterVersions } from "./stacks/cluster-versions";
-import { checkNodeLocality, describeReadFailure } from "./stacks/nodes";
+import { minikubeToolProblems, OnPath, onPath } from "./readers/machine";
+import { LIVE_MESH_TIMEOUT_MS, LiveMesh, orderingMode, readLiveMesh } from "./readers/live-mesh";
+import { awaitNodeAgents } from "./readers/node-agents";
+import { checkClusterVersions, readClusterVersions } from "./readers/cluster-versions";
+import { checkNodeLocality, describeReadFailure } from "./readers/nodes";
 import { planRun } from "./stacks/plan";
 import { versionNotes } from "./stacks/versions";
 

@@ -32,7 +32,7 @@ export interface IstioArgs {
 export interface NodeAgentsCheck {
   /** The cluster's kubeconfig (secret). */
   kubeconfig: pulumi.Input<string>;
-  /** Resolves once the agents are ready on every zoned node, rejects with the cause (`awaitNodeAgents` of `stacks/node-agents.ts`). */
+  /** Resolves once the agents are ready on every zoned node, rejects with the cause (`awaitNodeAgents` of `readers/node-agents.ts`). */
   await: (kubeconfig: string, namespace: string, zones: readonly string[]) => Promise<void>;
 }
 

@@ -242,7 +242,7 @@ export type ModeSource = "cluster" | "last run" | "stack config" | "project defa
 
 /**
  * The mode a stack runs now, the one rule every tool uses: the one whole mode its cluster runs
- * (`cluster`, see `stacks/live-mesh.ts`); else what its last run recorded in its outputs; for a
+ * (`cluster`, see `readers/live-mesh.ts`); else what its last run recorded in its outputs; for a
  * stack that never ran, the mode its config names, else the project default. Neither the outputs
  * nor the config alone are the truth after a cancelled or failed `up`: both then name the target
  * mode while the cluster is part-way there.

@@ -1,4 +1,4 @@
-import { LiveMesh, readMesh } from "../../stacks/live-mesh";
+import { LiveMesh, readMesh } from "../../readers/live-mesh";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -56,7 +56,7 @@ export class BookinfoClient {
     this.discovery = config.makeApiClient(DiscoveryV1Api);
     this.exec = new Exec(config);
   }
-  /** What of each dataplane the cluster runs now (see `stacks/live-mesh.ts`). */
+  /** What of each dataplane the cluster runs now (see `readers/live-mesh.ts`). */
   mesh(): Promise<LiveMesh> {
     return readMesh(this.config, this.namespace);
   }

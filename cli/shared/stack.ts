@@ -13,7 +13,7 @@ import {
   isDataplaneMode,
   readToolOutputs,
 } from "../../stacks/contract";
-import { describeMesh, halfSwitched, LiveMesh, readMesh, wholeMode } from "../../stacks/live-mesh";
+import { describeMesh, halfSwitched, LiveMesh, readMesh, wholeMode } from "../../readers/live-mesh";
 import { BookinfoClient } from "./cluster-client";
 import { UsageError } from "./exit";
 import { describeFailure } from "./failure";

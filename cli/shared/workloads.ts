@@ -1,6 +1,6 @@
 import type { V1Deployment, V1EndpointSlice, V1Node, V1Pod } from "@kubernetes/client-node";
 import { CLIENT, POD_LABELS } from "../../stacks/contract";
-import { podReady } from "../../stacks/pods";
+import { podReady } from "../../readers/pods";
 
 /** Ready endpoints one zone has for the services a request passes through. */
 export interface ZoneHealth {

@@ -5,7 +5,7 @@ import { InterruptedError } from "../shared/exit";
 import { describeFailure } from "../shared/failure";
 import { Check, sleep, waitFor } from "../shared/interrupt";
 import { fakeNodes } from "../shared/workloads";
-import { containerWaiting } from "../../stacks/pods";
+import { containerWaiting } from "../../readers/pods";
 import {
   PROBE_WARMUP_SECONDS,
   ProbeLog,

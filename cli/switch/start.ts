@@ -1,5 +1,5 @@
 import { DataplaneMode, MODE_KEY, otherMode } from "../../stacks/contract";
-import { describeMesh, halfSwitched, LiveMesh, wholeMode } from "../../stacks/live-mesh";
+import { describeMesh, halfSwitched, LiveMesh, wholeMode } from "../../readers/live-mesh";
 import { describeOperation, PendingOperation } from "../recover/recover";
 import { UsageError } from "../shared/exit";
 

@@ -1,5 +1,5 @@
 import * as k8s from "@kubernetes/client-node";
-import { podReady } from "../../stacks/pods";
+import { podReady } from "../../readers/pods";
 import { ClusterReader } from "../helpers/cluster";
 import { hasSidecar } from "../helpers/istiod";
 import { sidecarIdentity, XdsFollower, ztunnelIdentity } from "../helpers/xds";

@@ -1,7 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { rolloutsPending } from "../../cli/shared/workloads";
 import { ZONE_LABEL } from "../../stacks/contract";
-import { podReady } from "../../stacks/pods";
+import { podReady } from "../../readers/pods";
 
 export interface ServiceEndpoint {
   zone?: string;

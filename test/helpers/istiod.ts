@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
 import { ISTIO_NAMESPACE, LAB_ISTIOD_REQUESTS } from "../../stacks/istio-releases";
-import { proxyContainer } from "../../stacks/live-mesh";
+import { proxyContainer } from "../../readers/live-mesh";
 
 /** Where the lab's istiod listens: loopback only, the webhook port as in the pod. */
 export const LAB_ISTIOD = {

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as readline from "readline";
 import * as k8s from "@kubernetes/client-node";
-import { proxyContainer } from "../../stacks/live-mesh";
+import { proxyContainer } from "../../readers/live-mesh";
 import { LAB_ISTIOD } from "./istiod";
 
 /** One line of xds-reader: a full snapshot of what istiod sent, or a connection event. */

@@ -30,7 +30,7 @@ import {
   ztunnelView,
 } from "../helpers/xds";
 import { createTestStack, inlineProgram, TestStack } from "../helpers/workspace";
-import { podReady } from "../../stacks/pods";
+import { podReady } from "../../readers/pods";
 import { toolEnv } from "../helpers/env";
 import { GATEWAY_API_CRD_PLURALS, PROJECT_DIR } from "../helpers/stacks";
 import {

@@ -1,4 +1,4 @@
-import { clusterVersionProblems, newerRelease, newestBundle } from "../../stacks/cluster-versions";
+import { clusterVersionProblems, newerRelease, newestBundle } from "../../readers/cluster-versions";
 import { parseConfig } from "../../stacks/config";
 import type { Manifest } from "../../stacks/charts";
 

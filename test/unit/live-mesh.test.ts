@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { parseConfig } from "../../stacks/config";
-import { LiveMesh, meshPieces, orderingMode, readLiveMesh } from "../../stacks/live-mesh";
+import { LiveMesh, meshPieces, orderingMode, readLiveMesh } from "../../readers/live-mesh";
 import { apiServer, json, kubeconfigFile, refusedUrl } from "../helpers/api-server";
 import { runUnderMocks } from "../helpers/program";
 

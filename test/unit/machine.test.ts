@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { onPath } from "../../stacks/machine";
+import { onPath } from "../../readers/machine";
 
 describe("onPath", () => {
   const saved = process.env.PATH;

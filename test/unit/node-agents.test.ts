@@ -1,5 +1,5 @@
 import type { V1DaemonSet, V1Node, V1Pod, V1Taint, V1Toleration } from "@kubernetes/client-node";
-import { awaitNodeAgents, nodeAgentGaps, NodeAgentsView, UNPLACED_GRACE_MS } from "../../stacks/node-agents";
+import { awaitNodeAgents, nodeAgentGaps, NodeAgentsView, UNPLACED_GRACE_MS } from "../../readers/node-agents";
 import { ZONE_LABEL } from "../../stacks/contract";
 
 const ZONES = ["zone-a", "zone-b", "zone-c"];

@@ -7,7 +7,7 @@ import {
   NodeLabels,
   readNodes,
   regionProblems,
-} from "../../stacks/nodes";
+} from "../../readers/nodes";
 import { apiServer, json, kubeconfigFile, refusedUrl } from "../helpers/api-server";
 import { runUnderMocks } from "../helpers/program";
 

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ApiextensionsV1Api, VersionApi } from "@kubernetes/client-node";
 import { apiClientWithTimeout, stackKubeconfig } from "./api-client";
-import { GATEWAY_API_BUNDLE_ANNOTATION, Manifest } from "./charts";
-import { ConfigError, configProblem, StackConfig } from "./config";
+import { GATEWAY_API_BUNDLE_ANNOTATION, Manifest } from "../stacks/charts";
+import { ConfigError, configProblem, StackConfig } from "../stacks/config";
 import { describeReadFailure } from "./nodes";
-import { istioMinor, outsideKubernetesRange } from "./versions";
+import { istioMinor, outsideKubernetesRange } from "../stacks/versions";
 
 /** How long the version check waits for the API server before it warns and goes on. */
 export const CLUSTER_VERSIONS_TIMEOUT_MS = 10_000;

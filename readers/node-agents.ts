@@ -8,7 +8,7 @@ import {
   V1Taint,
 } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
-import { ZONE_LABEL } from "./contract";
+import { ZONE_LABEL } from "../stacks/contract";
 import { apiClientWithTimeout } from "./api-client";
 import { describeReadFailure } from "./nodes";
 import { containerWaiting, podReady } from "./pods";

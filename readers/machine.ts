@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterConfig, configProblem } from "./config";
+import { ClusterConfig, configProblem } from "../stacks/config";
 
 /** Whether a command of that name is on this machine's PATH, as a shell would find it. */
 export type OnPath = (command: string) => boolean;

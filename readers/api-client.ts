@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { ApiType, Interceptor, KubeConfig } from "@kubernetes/client-node";
-import { minikubeKubeconfigPath, StackConfig } from "./config";
+import { minikubeKubeconfigPath, StackConfig } from "../stacks/config";
 
 /**
  * The kubeconfig of the stack's cluster, at its configured context: the existing cluster's file, or

@@ -1,7 +1,7 @@
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, configProblem, nodesCameLabelled, StackConfig } from "./config";
-import { REGION_LABEL, ZONE_LABEL } from "./contract";
+import { ConfigError, configProblem, nodesCameLabelled, StackConfig } from "../stacks/config";
+import { REGION_LABEL, ZONE_LABEL } from "../stacks/contract";
 import { apiClientWithTimeout } from "./api-client";
 
 /** Node names shown per label value before the rest are counted. */

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, KubeConfig, V1Container, V1Pod } from "@kubernetes/client-node";
 import { apiClientWithTimeout, stackKubeconfig } from "./api-client";
-import { StackConfig } from "./config";
-import { DataplaneMode, otherMode } from "./contract";
+import { StackConfig } from "../stacks/config";
+import { DataplaneMode, otherMode } from "../stacks/contract";
 
 /** How long reading what the cluster runs waits for the API server before the run goes on without it. */
 export const LIVE_MESH_TIMEOUT_MS = 5_000;
