@@ -29,8 +29,9 @@ readonly ISTIO_CHARTS=(
   gateway:gateway
 )
 
-readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
-readonly CHARTS_DIR="$ROOT/charts"
+# shellcheck source=scripts/cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
+readonly CHARTS_DIR="$CACHE_ROOT/charts"
 readonly ISTIO_DIR="$CHARTS_DIR/istio-${ISTIO_MODULE_VERSION#v}"
 readonly GATEWAY_API_DIR="$CHARTS_DIR/gateway-api-$GATEWAY_API_VERSION"
 # Written last into each output directory; its presence with the same content means "complete".
@@ -38,7 +39,7 @@ readonly STAMP=.source
 
 # shellcheck source=scripts/go-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
-use_shared_go_env "$ROOT"
+use_shared_go_env "$CACHE_ROOT"
 
 # shellcheck source=scripts/script-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/script-env.sh"
@@ -141,8 +142,7 @@ main() {
       command -v go >/dev/null || die "go is not on PATH"
       mkdir -p "$CHARTS_DIR"
       scratch="$(mktemp -d "$CHARTS_DIR/.tmp.XXXXXX")"
-      exec 9>"$CHARTS_DIR/.lock"
-      flock 9
+      hold_lock "$CHARTS_DIR/.lock" 1800
       fetch_gateway_api
       fetch_istio
       ;;

@@ -31,12 +31,13 @@ readonly ISTIO_SUBSTITUTES=(
 # What the binaries report as their version: Istio's own form for a development build.
 readonly ISTIO_BUILD_VERSION="$ISTIO_VERSION-alpha.${ISTIO_MODULE_VERSION##*-}"
 
-readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
+# shellcheck source=scripts/cache.sh
+source "$here/cache.sh"
 readonly READER_SOURCE="$here/xds-reader/main.go"
 
 # shellcheck source=scripts/go-env.sh
 source "$here/go-env.sh"
-use_shared_go_env "$ROOT"
+use_shared_go_env "$CACHE_ROOT"
 
 # shellcheck source=scripts/script-env.sh
 source "$here/script-env.sh"
@@ -50,7 +51,7 @@ build_key() {
   } | sha256sum | cut -c1-12
 }
 
-bin_dir() { echo "$ROOT/istio/$(build_key)/bin"; }
+bin_dir() { echo "$CACHE_ROOT/istio/$(build_key)/bin"; }
 
 # True when every binary is there and reports the pinned version; why not goes to stderr.
 binaries_ok() {
@@ -91,8 +92,7 @@ istio_build() {
   local bin t0=$SECONDS
   bin="$(bin_dir)"
   mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
-  exec 9>"$ROOT/istio/.build.lock"
-  flock -w 1800 9 || die "another istio.sh build has held the lock for 30 minutes"
+  hold_lock "$CACHE_ROOT/istio/.build.lock" 1800
   if binaries_ok "$bin" 2>/dev/null; then
     log "pilot-discovery, istioctl and xds-reader present at $ISTIO_BUILD_VERSION in $bin"
     return

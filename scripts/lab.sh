@@ -41,7 +41,8 @@ readonly ETCD_DEBIAN_VERSION=3.4.23
 # kwokctl passes the 1.36 components only flags they still take.
 readonly KWOK_VERSION=v0.8.0
 
-readonly ROOT="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
+# shellcheck source=scripts/cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
 readonly CLUSTER="${LAB_CLUSTER:-istio-locality-lab}"
 readonly PROFILE="${LAB_PROFILE:-istio-locality-lab}"
 readonly NODE_COUNT="${LAB_NODE_COUNT:-3}"
@@ -69,14 +70,14 @@ readonly RATE_LIMITS="${LAB_RATE_LIMITS:-off}"
   exit 2
 }
 # One file per cluster, so two labs on one machine keep their own.
-readonly KUBECONFIG_PATH="$ROOT/lab/$CLUSTER.kubeconfig"
+readonly KUBECONFIG_PATH="$CACHE_ROOT/lab/$CLUSTER.kubeconfig"
 # kwokctl keeps clusters under its workdir; keeping it in the cache leaves ~/.kwok alone.
-readonly KWOK_WORKDIR_PATH="$ROOT/lab/kwok"
+readonly KWOK_WORKDIR_PATH="$CACHE_ROOT/lab/kwok"
 readonly CLUSTER_DIR="$KWOK_WORKDIR_PATH/clusters/$CLUSTER"
 
 # shellcheck source=scripts/go-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
-use_shared_go_env "$ROOT"
+use_shared_go_env "$CACHE_ROOT"
 
 # shellcheck source=scripts/script-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/script-env.sh"
@@ -119,7 +120,7 @@ lab_key() {
     sha256sum | cut -c1-12
 }
 
-bin_dir() { echo "$ROOT/lab/$(lab_key)/bin"; }
+bin_dir() { echo "$CACHE_ROOT/lab/$(lab_key)/bin"; }
 
 # Prints "<binary> <expected output line> <version arguments...>" per binary, one per line.
 expectations() {
@@ -269,7 +270,7 @@ lab_build() {
   t0=$(now_ms)
   bin="$(bin_dir)"
   mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
-  take_lock "$ROOT/lab/.build.lock"
+  hold_lock "$CACHE_ROOT/lab/.build.lock" 1800
   local -a k8s_missing=() missing=()
   while IFS='|' read -r name want args; do
     if ! binary_ok "$bin" "$name" "$want" "$args"; then
@@ -366,14 +367,6 @@ EOF
   done
 }
 
-# Serialises lab.sh runs on one cache (two test runs starting the lab at once, say).
-take_lock() {
-  local lock=$1
-  mkdir -p "$(dirname "$lock")"
-  exec 9>"$lock"
-  flock -w 600 9 || die "another lab.sh has held $lock for 10 minutes"
-}
-
 # Polls until the command succeeds; prints its last output on timeout.
 wait_for() {
   local what=$1 seconds=$2 out
@@ -392,9 +385,9 @@ lab_start() {
   t0=$(now_ms)
   bin="$(bin_dir)"
   check_binaries verbose || die "lab binaries are missing or wrong; run: scripts/lab.sh build"
-  take_lock "$ROOT/lab/.cluster.lock"
+  hold_lock "$CACHE_ROOT/lab/.cluster.lock" 600
   export PATH="$bin:$PATH" KWOK_WORKDIR="$KWOK_WORKDIR_PATH" KWOK_KUBE_VERSION="$K8S_VERSION"
-  cfg="$ROOT/lab/kwokctl.yaml"
+  cfg="$CACHE_ROOT/lab/kwokctl.yaml"
   kwokctl_config >"$cfg.tmp.$$"
   mv -f "$cfg.tmp.$$" "$cfg"
   # An empty --kubeconfig keeps kwokctl from editing ~/.kube/config; the lab has its own file.
@@ -438,7 +431,7 @@ cluster_pids() {
 lab_stop() {
   local bin pids
   bin="$(bin_dir)"
-  take_lock "$ROOT/lab/.cluster.lock"
+  hold_lock "$CACHE_ROOT/lab/.cluster.lock" 600
   if [[ -d $CLUSTER_DIR ]]; then
     # Stopping must work even when kwokctl cannot: what it leaves behind is removed below.
     if [[ ! -x $bin/kwokctl ]]; then

@@ -8,7 +8,8 @@ set -euo pipefail
 tier=${1:?usage: test-tier.sh engine|lab|bench [bench options]}
 shift
 here=$(cd "$(dirname "$0")" && pwd)
-cache="${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}"
+# shellcheck source=scripts/cache.sh
+source "$here/cache.sh"
 
 did_not_run() {
   if [ "${CI:-}" = "true" ]; then
@@ -26,7 +27,7 @@ ensure() {
   if bash "$here/$script" check >/dev/null 2>&1; then return; fi
   command -v go >/dev/null 2>&1 ||
     did_not_run "$name is not built and there is no Go to build it with (install Go, then run npm test again)"
-  echo "== $tier tier: building $name into $cache (the first build takes minutes; later runs reuse it)"
+  echo "== $tier tier: building $name into $CACHE_ROOT (the first build takes minutes; later runs reuse it)"
   started=$SECONDS
   bash "$here/$script" build "$@"
   echo "== $tier tier: $name ready after $((SECONDS - started)) s"

@@ -48,14 +48,15 @@ readonly KUBERNETES_VERSION_X="github.com/pulumi/pulumi-kubernetes/provider/v4/p
 readonly COMMAND_VERSION_X="github.com/pulumi/pulumi-command/provider/pkg/version.Version=v${COMMAND_NPM}"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-root=$(realpath -m "${ISTIO_LOCALITY_CACHE:-$HOME/.cache/istio-locality}")
+# shellcheck source=scripts/cache.sh
+source "$repo/scripts/cache.sh"
 fingerprint=$(printf '%s\n' "$PULUMI_NPM" "$PULUMI_PKG_MODULE" "$PULUMI_SDK_MODULE" "$LANGUAGE_HOST_MODULE" \
   "$CLIPBOARD_REPLACE" "$PULUMI_TAGS" "$KUBERNETES_NPM" "$KUBERNETES_MODULE" "$COMMAND_NPM" "$COMMAND_MODULE" |
   sha256sum | cut -c1-12)
 command_label=none
 if [[ -n $COMMAND_MODULE ]]; then command_label=$COMMAND_NPM; fi
 key="pulumi-${PULUMI_NPM}_kubernetes-${KUBERNETES_NPM}_command-${command_label}_${fingerprint}"
-toolchain_dir=$root/toolchain/$key
+toolchain_dir=$CACHE_ROOT/toolchain/$key
 bin_dir=$toolchain_dir/bin
 pulumi_home=$toolchain_dir/pulumi-home
 work_dir=
@@ -79,7 +80,7 @@ trap 'exit 143' TERM
 source "$repo/scripts/go-env.sh"
 use_go_env() {
   command -v go >/dev/null || die "go is not on PATH"
-  use_shared_go_env "$root"
+  use_shared_go_env "$CACHE_ROOT"
 }
 
 pulumi_cli() {
@@ -324,7 +325,7 @@ register_plugin() {
 prepare_build() {
   if [[ -n $work_dir ]]; then return; fi
   log "building into $toolchain_dir"
-  work_dir=$(mktemp -d "$root/tmp/work.XXXXXX")
+  work_dir=$(mktemp -d "$CACHE_ROOT/tmp/work.XXXXXX")
   timed "fetched the pinned modules" fetch_pinned_modules
 }
 
@@ -332,11 +333,10 @@ cmd_build() {
   local start=$SECONDS changed=false
   check_npm_pins || exit 1
   use_go_env
-  mkdir -p "$bin_dir" "$pulumi_home" "$root/tmp"
+  mkdir -p "$bin_dir" "$pulumi_home" "$CACHE_ROOT/tmp"
 
   # Two builds of the same toolchain (a developer and CI on one machine) must not interleave.
-  exec 9>"$toolchain_dir.lock"
-  flock 9
+  hold_lock "$toolchain_dir.lock" 3600
 
   if ! pulumi_ok; then
     prepare_build
