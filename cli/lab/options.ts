@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { EXIT } from "../shared/exit";
-import { cwdOption, parseCommandLine, Parsed, toolCommand } from "../shared/options";
+import { cwdOption, DEFAULT_STACK, parseCommandLine, Parsed, toolCommand } from "../shared/options";
 
 /** Options of `npm run lab`. */
 export interface LabOptions {
@@ -37,7 +37,7 @@ export function labCommand(): Command {
       description: DESCRIPTION,
       exitCodes: EXIT_CODES,
     },
-    "sidecar",
+    DEFAULT_STACK,
   )
     .addOption(new Option("--destroy", "destroy the lab (on minikube: the cluster)").default(false))
     .addOption(cwdOption());

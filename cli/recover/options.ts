@@ -11,14 +11,16 @@ export interface RecoverOptions {
 }
 
 const DESCRIPTION = `For a stack whose \`pulumi up\` was killed outright (a laptop that died, kill -9, a CI job
-cancelled hard): removes the update lock the dead engine left (\`pulumi cancel\`), then refreshes the
-stack, clearing the creates that never reported back (\`pulumi refresh --clear-pending-creates\`),
-and names the command that finishes the switch and the one that goes back. Run it only when no
-\`pulumi up\` of this stack is running anywhere: removing the lock of a live update lets two run at once.
-After Ctrl-C nothing is needed: Pulumi finishes the steps in flight and leaves neither.`;
+cancelled hard): removes the update lock the dead engine left (\`pulumi cancel\`), then, if the state
+holds operations the engine never finished, refreshes the stack, clearing the creates that never
+reported back (\`pulumi refresh --clear-pending-creates\`), and names the command that finishes the
+switch and the one that goes back. A stack holding neither (on a file backend, where the lock can be
+read) is left as it is: "nothing to recover". Run it only when no \`pulumi up\` of this stack is
+running anywhere: removing the lock of a live update lets two run at once. After Ctrl-C nothing is
+needed: Pulumi finishes the steps in flight and leaves neither.`;
 
 const EXIT_CODES = [
-  [EXIT.ok, "the stack is runnable again"],
+  [EXIT.ok, "the stack is runnable again, or there was nothing to recover"],
   [EXIT.failed, "the refresh failed; Pulumi's message says why"],
   [EXIT.usage, "wrong arguments, the stack does not exist, or declined"],
   [EXIT.interrupted, "interrupted"],

@@ -35,6 +35,9 @@ export function describedCommand(help: ToolHelp): Command {
     .addHelpText("after", `\n${help.description}\n${exitCodesHelp(help.exitCodes)}`);
 }
 
+/** The stack `npm run lab` brings up when none is named; `verify`, which only reads, checks it by default too. */
+export const DEFAULT_STACK = "sidecar";
+
 /**
  * A tool's command line: its help, and `--stack`, which every tool on a stack needs, first among its
  * options: required, unless the tool names the stack it uses by default.

@@ -1,7 +1,14 @@
 import { Command, Option } from "commander";
 import { ALL_VIAS, Via } from "../shared/answers";
 import { EXIT } from "../shared/exit";
-import { cwdOption, parseCommandLine, Parsed, toolCommand, wholeNumber } from "../shared/options";
+import {
+  cwdOption,
+  DEFAULT_STACK,
+  parseCommandLine,
+  Parsed,
+  toolCommand,
+  wholeNumber,
+} from "../shared/options";
 
 /** Options of `npm run verify`. */
 export interface VerifyOptions {
@@ -41,12 +48,15 @@ const EXIT_CODES = [
 
 /** The command line of `npm run verify`, declared once: its `--help` comes from here. */
 export function verifyCommand(): Command {
-  return toolCommand({
-    script: "verify",
-    summary: `Checks from every zone that traffic stays where the stack's locality intent says.`,
-    description: DESCRIPTION,
-    exitCodes: EXIT_CODES,
-  })
+  return toolCommand(
+    {
+      script: "verify",
+      summary: `Checks from every zone that traffic stays where the stack's locality intent says.`,
+      description: DESCRIPTION,
+      exitCodes: EXIT_CODES,
+    },
+    DEFAULT_STACK,
+  )
     .addOption(
       new Option("--requests <n>", "requests per zone and path")
         .default(100)

@@ -43,8 +43,12 @@ describe("verify's options", () => {
     expect(parseVerifyOptions(["-h"])).toEqual(parsed);
   });
 
+  it("checks the stack `npm run lab` brings up unless told another", () => {
+    expect(parseVerifyOptions([])).toMatchObject({ options: { stack: "sidecar" } });
+    expect(parseVerifyOptions(["--stack", "ambient"])).toMatchObject({ options: { stack: "ambient" } });
+  });
+
   it.each([
-    [[], "required option '--stack <name>' not specified"],
     [
       ["--stack", "a", "--requests", "0"],
       "option '--requests <n>' argument '0' is invalid. expected a whole number from 1 to 10000",
@@ -135,7 +139,6 @@ describe("recover's options", () => {
 
 describe.each([
   ["recover", recoverCommand],
-  ["verify", verifyCommand],
   ["switch", switchCommand],
   ["preview-switch", previewSwitchCommand],
 ])("%s's declaration", (name, command) => {
