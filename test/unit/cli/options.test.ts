@@ -138,14 +138,15 @@ describe("recover's options", () => {
 });
 
 describe.each([
-  ["recover", recoverCommand],
-  ["switch", switchCommand],
-  ["preview-switch", previewSwitchCommand],
-])("%s's declaration", (name, command) => {
-  it("describes every option, requires --stack and is named by its npm script", () => {
+  ["recover", recoverCommand, true],
+  ["verify", verifyCommand, false],
+  ["switch", switchCommand, true],
+  ["preview-switch", previewSwitchCommand, true],
+])("%s's declaration", (name, command, stackRequired) => {
+  it(`describes every option, ${stackRequired ? "requires --stack" : "defaults --stack"} and is named by its npm script`, () => {
     const declared = command();
     expect(declared.name()).toBe(`npm run ${name} --`);
     expect(declared.options.filter((option) => !option.description).map((option) => option.long)).toEqual([]);
-    expect(declared.options.find((option) => option.long === "--stack")?.mandatory).toBe(true);
+    expect(declared.options.find((option) => option.long === "--stack")?.mandatory).toBe(stackRequired);
   });
 });
