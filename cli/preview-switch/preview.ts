@@ -3,7 +3,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DataplaneMode, otherMode } from "../../stacks/contract";
-import { StackRef, openStack, stackConfigFile, stackMode } from "../shared/stack";
+import { readStackState, StackRef, StackState } from "../shared/stack";
 import { SwitchPlan, previewWarnings, summarisePlan, withDataplaneMode } from "./plan";
 
 /** What {@link previewSwitch} needs. */
@@ -18,11 +18,10 @@ export interface PreviewSwitchOptions extends StackRef {
  * Previews a stack as if its dataplaneMode were `to`, without touching its config file: the preview
  * runs with a temporary copy of the file (the CLI's `--config-file`) in which only the mode differs,
  * and the copy is removed afterwards. Returns the plan per resource, with replacements singled out.
+ * A tool that has read the stack already passes what it read (see {@link readStackState}).
  */
-export async function previewSwitch(options: PreviewSwitchOptions): Promise<SwitchPlan> {
-  const stack = await openStack(options);
-  const file = await stackConfigFile(options.workDir, options.stackName);
-  const current = await stackMode(stack, options);
+export async function previewSwitch(options: PreviewSwitchOptions, state?: StackState): Promise<SwitchPlan> {
+  const { stack, file, current } = state ?? (await readStackState(options));
   const to = options.to ?? otherMode(current.mode);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "preview-switch-"));
   try {

@@ -1,5 +1,5 @@
 import { runCli } from "../shared/run";
 import { parseRecoverOptions } from "./options";
-import { runRecover } from "./recover";
+import { runRecover } from "./run";
 
 runCli(parseRecoverOptions, (options) => runRecover(options));

@@ -4,25 +4,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Stack } from "@pulumi/pulumi/automation";
 import { MODE_KEY, PROJECT } from "../../stacks/contract";
-import { EXIT, ExitCode } from "../shared/exit";
-import { confirm } from "../shared/prompt";
-import { configuredMode, openStack, StackRef, stackConfigFile } from "../shared/stack";
-import { RecoverOptions } from "./options";
-import { describeUndone, recordedPatches, UndonePatch, undoUnrecordedPatches } from "./patches";
-
-/** An operation the state holds as begun and never finished. */
-export interface PendingOperation {
-  type: string;
-  urn: string;
-}
-
-/** The operations a stack's exported state holds as pending (an engine killed mid-update leaves them). */
-export async function pendingOperations(stack: Stack): Promise<PendingOperation[]> {
-  // The Automation API types the export's deployment as any; this is the field Pulumi's state format names.
-  const deployment = (await stack.exportStack()).deployment as
-    { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
-  return (deployment?.pending_operations ?? []).map((o) => ({ type: o.type, urn: o.resource.urn }));
-}
+import { PendingOperation, pendingOperations } from "../shared/stack";
+import { recordedPatches, UndonePatch, undoUnrecordedPatches } from "./patches";
 
 /**
  * Where a file backend (`pulumi login --local` is `file://~`, or any `file://` URL) keeps its stacks'
@@ -51,10 +34,6 @@ export async function updateLockHeld(stack: Stack): Promise<boolean | undefined>
   }
   return false;
 }
-
-/** The logical name and type of a URN, for a line a user reads. */
-export const describeOperation = (o: PendingOperation): string =>
-  `${o.type} ${o.urn.split("::").pop()} (${o.urn.split("::")[2]?.split("$").pop()})`;
 
 /** What {@link recoverStack} did. */
 export interface Recovery {
@@ -105,58 +84,4 @@ export function afterRecovery(
       : []),
     "Either orders itself by what the cluster runs (see docs/switching.md, When a switch stops half way).",
   ];
-}
-
-/** Where a recover run writes: Pulumi's progress, and this command's own lines. */
-export interface RecoverIo {
-  out: (text: string) => void;
-  log: (line: string) => void;
-  /** Asks a yes/no question; undefined where there is no terminal to ask on. */
-  ask?: (question: string) => Promise<boolean>;
-}
-
-const CONSOLE: RecoverIo = {
-  out: (text) => process.stdout.write(text),
-  log: (line) => console.log(line),
-  ask: process.stdin.isTTY ? confirm : undefined,
-};
-
-/**
- * `npm run recover`: finds what a killed engine left (pending operations, the update lock), says
- * so and stops when it left nothing, else asks and recovers ({@link recoverStack}).
- */
-export async function runRecover(
-  options: RecoverOptions,
-  io: RecoverIo = CONSOLE,
-  ref: StackRef = { workDir: options.cwd, stackName: options.stack },
-): Promise<ExitCode> {
-  const stack = await openStack(ref);
-  const pending = await pendingOperations(stack);
-  const locked = await updateLockHeld(stack);
-  if (pending.length === 0 && locked === false) {
-    io.log(`Stack \`${options.stack}\` holds no pending operation and no update lock: nothing to recover.`);
-    return EXIT.ok;
-  }
-  io.log(
-    pending.length
-      ? `Stack \`${options.stack}\` holds ${pending.length} pending operation(s): ${pending.map(describeOperation).join(", ")}`
-      : `Stack \`${options.stack}\` holds no pending operation; ${locked ? "its update lock is held" : "its update lock may still be held"}.`,
-  );
-  const question = `Remove the update lock of \`${options.stack}\`${pending.length ? " and refresh it" : ""}? Only when no \`pulumi up\` of it runs anywhere.`;
-  if (!options.yes && !(io.ask && (await io.ask(question)))) {
-    io.log(io.ask ? "Nothing changed." : "There is no terminal to ask on; pass --yes.");
-    return EXIT.usage;
-  }
-  const previous: unknown = (await stack.outputs()).dataplaneMode?.value;
-  const { undone } = await recoverStack(stack, io.out);
-  for (const patch of undone) io.log(describeUndone(patch));
-  const file = await stackConfigFile(ref.workDir, ref.stackName);
-  for (const line of afterRecovery(
-    options.stack,
-    configuredMode(file.text),
-    typeof previous === "string" ? previous : undefined,
-  )) {
-    io.log(line);
-  }
-  return EXIT.ok;
 }

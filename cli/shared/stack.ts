@@ -96,31 +96,70 @@ export function configuredMode(stackFileText: string | undefined): DataplaneMode
   return isDataplaneMode(value) ? value : undefined;
 }
 
-/** The mode a stack runs now, where that was read (see {@link currentMode}), and a half-done switch in words. */
-export async function stackMode(
-  stack: Stack,
-  ref: StackRef,
-): Promise<{ mode: DataplaneMode; source: ModeSource; halfSwitched?: string }> {
-  const outputs = await stack.outputs();
-  const lastRun: unknown = outputs.dataplaneMode?.value;
-  const file = await stackConfigFile(ref.workDir, ref.stackName);
+/** An operation the state holds as begun and never finished. */
+export interface PendingOperation {
+  type: string;
+  urn: string;
+}
+
+/** The operations a stack's exported state holds as pending (an engine killed mid-update leaves them). */
+export async function pendingOperations(stack: Stack): Promise<PendingOperation[]> {
+  // The Automation API types the export's deployment as any; this is the field Pulumi's state format names.
+  const deployment = (await stack.exportStack()).deployment as
+    { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
+  return (deployment?.pending_operations ?? []).map((o) => ({ type: o.type, urn: o.resource.urn }));
+}
+
+/** The logical name and type of a URN, for a line a user reads. */
+export const describeOperation = (o: PendingOperation): string =>
+  `${o.type} ${o.urn.split("::").pop()} (${o.urn.split("::")[2]?.split("$").pop()})`;
+
+/** What the tools know of a stack before they touch it, read once per run. */
+export interface StackState {
+  stack: Stack;
+  /** The stack's config file: its path, and its text when it exists. */
+  file: { path: string; text?: string };
+  /** The outputs of its last run. */
+  outputs: OutputMap;
+  /** What its cluster runs; the error when the cluster did not answer; undefined for a stack never deployed. */
+  live: LiveMesh | Error | undefined;
+  /** Operations a killed engine left pending. */
+  pending: PendingOperation[];
+  /** The mode it runs now, where that was read (see {@link currentMode}), and a half-done switch in words. */
+  current: { mode: DataplaneMode; source: ModeSource; halfSwitched?: string };
+}
+
+/** Opens a stack and reads its config file, outputs, pending operations and what its cluster runs, once. */
+export async function readStackState(ref: StackRef): Promise<StackState> {
+  const stack = await openStack(ref);
+  const [file, outputs, pending] = await Promise.all([
+    stackConfigFile(ref.workDir, ref.stackName),
+    stack.outputs(),
+    pendingOperations(stack),
+  ]);
   const live = await liveMeshOf(outputs);
+  const lastRun: unknown = outputs.dataplaneMode?.value;
+  const answered = live instanceof Error ? undefined : live;
   const mode = currentMode(
     isDataplaneMode(lastRun) ? lastRun : undefined,
     configuredMode(file.text),
-    live && wholeMode(live),
+    answered && wholeMode(answered),
   );
-  return live && halfSwitched(live) ? { ...mode, halfSwitched: describeMesh(live) } : mode;
+  const current =
+    answered && halfSwitched(answered) ? { ...mode, halfSwitched: describeMesh(answered) } : mode;
+  return { stack, file, outputs, live, pending, current };
 }
 
-/** What the cluster of a deployed stack runs; undefined for a stack never deployed, or a cluster that does not answer. */
-async function liveMeshOf(outputs: OutputMap): Promise<LiveMesh | undefined> {
+/** What the cluster of a deployed stack runs; undefined for a stack never deployed, the error for a cluster that does not answer. */
+async function liveMeshOf(outputs: OutputMap): Promise<LiveMesh | Error | undefined> {
   const kubeconfig: unknown = outputs.kubeconfig?.value;
   const namespace: unknown = outputs.bookinfoNamespace?.value;
   if (typeof kubeconfig !== "string" || typeof namespace !== "string") return undefined;
   const config = new KubeConfig();
   config.loadFromString(kubeconfig);
-  return readMesh(config, namespace).catch(() => undefined);
+  return readMesh(config, namespace).catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
 }
 
 /** A deployed stack: the stack, the outputs the tools read, and a client for its Bookinfo namespace. */
@@ -133,8 +172,17 @@ export interface DeployedStack {
 /** Opens a deployed stack and connects to its cluster with the stack's own kubeconfig. */
 export async function connectStack(ref: StackRef): Promise<DeployedStack> {
   const stack = await openStack(ref);
-  const outputs = readToolOutputs(await stack.outputs(), ref.stackName);
-  return { stack, outputs, cluster: new BookinfoClient(outputs.kubeconfig, outputs.bookinfoNamespace) };
+  return deployedStack(stack, await stack.outputs(), ref.stackName);
+}
+
+/** A deployed stack from outputs already read (see {@link readStackState}). */
+export function deployedStack(stack: Stack, outputs: OutputMap, stackName: string): DeployedStack {
+  const toolOutputs = readToolOutputs(outputs, stackName);
+  return {
+    stack,
+    outputs: toolOutputs,
+    cluster: new BookinfoClient(toolOutputs.kubeconfig, toolOutputs.bookinfoNamespace),
+  };
 }
 
 /** Reads the outputs again (after an `up`), keeping the cluster connection. */

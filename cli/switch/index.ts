@@ -1,7 +1,7 @@
 import { onInterrupt } from "../shared/interrupt";
 import { runCli } from "../shared/run";
 import { parseSwitchOptions } from "./options";
-import { runSwitch } from "./steps";
+import { runSwitch } from "./run";
 
 runCli(parseSwitchOptions, async (options) => {
   const interrupt = onInterrupt();

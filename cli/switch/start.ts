@@ -1,7 +1,7 @@
-import { DataplaneMode, MODE_KEY, otherMode } from "../../stacks/contract";
+import { currentMode, DataplaneMode, MODE_KEY, otherMode } from "../../stacks/contract";
 import { describeMesh, halfSwitched, LiveMesh, wholeMode } from "../../readers/live-mesh";
-import { describeOperation, PendingOperation } from "../recover/recover";
 import { UsageError } from "../shared/exit";
+import { describeOperation, PendingOperation } from "../shared/stack";
 
 /** What the switch tool knows of a stack before it touches anything. */
 export interface StartingPoint {
@@ -9,16 +9,18 @@ export interface StartingPoint {
   to: DataplaneMode;
   /** The mode the stack's last run recorded in its outputs (which a cancelled run writes too). */
   recorded: DataplaneMode | undefined;
-  /** What the cluster runs now. */
-  live: LiveMesh;
+  /** What the cluster runs now; the error when it did not answer. */
+  live: LiveMesh | Error | undefined;
   /** Operations the stack's state holds as begun and never finished (an engine that was killed). */
   pendingOperations: PendingOperation[];
 }
 
 /**
  * The mode a measured switch starts from, or a {@link UsageError} saying why it must not start and the
- * one command to run first. A switch measured from a half-switched cluster would measure the rest of
- * another switch, so the tool refuses it; the program itself finishes or undoes such a switch.
+ * one command to run first. The mode is the one every tool reads ({@link currentMode}), and a
+ * measured switch takes it only from the cluster: a switch measured from a half-switched cluster
+ * would measure the rest of another switch, so the tool refuses it; the program itself finishes or
+ * undoes such a switch.
  */
 export function switchStart(point: StartingPoint): DataplaneMode {
   const stack = `--stack ${point.stack}`;
@@ -30,7 +32,8 @@ export function switchStart(point: StartingPoint): DataplaneMode {
         "dead engine's update lock and clears the creates that never finished), then this command again",
     );
   }
-  if (halfSwitched(point.live)) {
+  if (point.live instanceof Error) throw point.live;
+  if (point.live && halfSwitched(point.live)) {
     const back = point.recorded === point.to ? otherMode(point.to) : point.recorded;
     throw new UsageError(
       `the cluster of stack \`${point.stack}\` runs pieces of both modes (${describeMesh(point.live)}): ` +
@@ -42,8 +45,8 @@ export function switchStart(point: StartingPoint): DataplaneMode {
         "; then switch again from a whole mode",
     );
   }
-  const from = wholeMode(point.live);
-  if (from === undefined) {
+  const { mode: from, source } = currentMode(point.recorded, undefined, point.live && wholeMode(point.live));
+  if (source !== "cluster") {
     throw new UsageError(
       `the cluster of stack \`${point.stack}\` runs no Bookinfo in the mesh to measure; run \`pulumi up ${stack}\` first`,
     );

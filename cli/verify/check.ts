@@ -23,7 +23,7 @@ const PROPAGATION_MS = 5000;
 /** How long scaling down or up may take. */
 const SCALE_TIMEOUT_MS = 5 * 60 * 1000;
 
-/** What {@link runVerify} checks. */
+/** What {@link checkLocality} checks. */
 export interface VerifyRun {
   /** Requests per zone and path. */
   requests: number;
@@ -193,7 +193,7 @@ async function drill(deployed: DeployedStack, run: VerifyRun, zone: string): Pro
  * answered; a verdict by the stack's locality intent; optionally the drill. Throws
  * {@link CannotAnswerError} when the cluster cannot serve traffic at all.
  */
-export async function runVerify(deployed: DeployedStack, run: VerifyRun): Promise<VerifyReport> {
+export async function checkLocality(deployed: DeployedStack, run: VerifyRun): Promise<VerifyReport> {
   const { outputs } = deployed;
   const intent = judgingIntent(outputs.dataplaneMode, outputs.locality, outputs.carriedIntent);
   run.log(

@@ -1,24 +1,12 @@
-import { EXIT } from "../shared/exit";
 import { onInterrupt } from "../shared/interrupt";
 import { runCli } from "../shared/run";
-import { connectStack } from "../shared/stack";
-import { runVerify } from "./check";
 import { parseVerifyOptions } from "./options";
+import { runVerify } from "./run";
 
-runCli(parseVerifyOptions, async ({ stack, requests, vias, drill, cwd }) => {
+runCli(parseVerifyOptions, async (options) => {
   const interrupt = onInterrupt();
   try {
-    const deployed = await connectStack({ workDir: cwd, stackName: stack });
-    const report = await runVerify(deployed, {
-      requests,
-      vias,
-      drill,
-      signal: interrupt.signal,
-      log: (line) => console.log(line),
-      setCleanupHint: interrupt.setCleanupHint,
-    });
-    console.log(report.ok ? "OK: locality holds." : `FAILED: ${report.summary}`);
-    return report.ok ? EXIT.ok : EXIT.failed;
+    return await runVerify(options, interrupt);
   } finally {
     interrupt.dispose();
   }

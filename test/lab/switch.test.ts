@@ -3,18 +3,12 @@ import * as path from "path";
 import { CannotAnswerError } from "../../cli/shared/can-answer";
 import { Check, waitFor } from "../../cli/shared/interrupt";
 import { summarisePlan } from "../../cli/preview-switch/plan";
-import {
-  describeOperation,
-  PendingOperation,
-  pendingOperations,
-  Recovery,
-  recoverStack,
-} from "../../cli/recover/recover";
+import { Recovery, recoverStack } from "../../cli/recover/recover";
 import { describeUndone } from "../../cli/recover/patches";
 import { PROBE_RUN_LABEL } from "../../cli/switch/probe";
-import { connectStack } from "../../cli/shared/stack";
+import { connectStack, describeOperation, PendingOperation, pendingOperations } from "../../cli/shared/stack";
 import { measureSwitch } from "../../cli/switch/measure";
-import { runVerify } from "../../cli/verify/check";
+import { checkLocality } from "../../cli/verify/check";
 import { ClusterReader, Observed, ServiceEndpoint, SwitchWatcher } from "../helpers/cluster";
 import { hasSidecar, LabIstiod, labIstioValues } from "../helpers/istiod";
 import {
@@ -817,7 +811,7 @@ describe("the program against a real API server (kwok lab)", () => {
       program: inlineProgram,
     });
     const log: string[] = [];
-    const verifying = runVerify(lab, { requests: 3, vias: ["reviews"], log: (line) => log.push(line) });
+    const verifying = checkLocality(lab, { requests: 3, vias: ["reviews"], log: (line) => log.push(line) });
     await expect(verifying).rejects.toBeInstanceOf(CannotAnswerError);
     await expect(verifying).rejects.toThrow(/cannot answer/);
 

@@ -51,6 +51,17 @@ describe("the rooms of the project and what each may import", () => {
     expect(reaching("cli", ["readers"])).toContain("cli/shared/stack.ts → readers/live-mesh");
   });
 
+  it("no tool loads another tool's entry or main file", () => {
+    const tools = fs.readdirSync(path.join(ROOT, "cli")).filter((tool) => tool !== "shared");
+    for (const tool of tools) {
+      const others = tools
+        .filter((other) => other !== tool)
+        .flatMap((other) => [`cli/${other}/index`, `cli/${other}/run`]);
+      expect(reaching(`cli/${tool}`, others)).toEqual([]);
+    }
+    expect(tools).toEqual(expect.arrayContaining(["lab", "preview-switch", "recover", "switch", "verify"]));
+  });
+
   it("the components import no reader and no tool: what they need is in the plan", () => {
     expect(reaching("components", ["readers", "cli", "program"])).toEqual([]);
   });

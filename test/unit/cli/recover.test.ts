@@ -1,5 +1,6 @@
 import { describeUndone, recordedPatches, strayFields } from "../../../cli/recover/patches";
-import { afterRecovery, describeOperation } from "../../../cli/recover/recover";
+import { afterRecovery } from "../../../cli/recover/recover";
+import { describeOperation } from "../../../cli/shared/stack";
 
 describe("recover's words", () => {
   it("names a pending operation by what it was doing, its name and its type", () => {

@@ -71,6 +71,18 @@ describe("switchStart", () => {
     );
     expect(refusal({ live: AMBIENT })).toBe("stack `sidecar` already runs ambient; nothing to switch");
   });
+
+  it("takes the mode only from the cluster: not from the last outputs of a stack whose cluster has nothing", () => {
+    // currentMode would fall back to the last run; a measured switch must not.
+    expect(refusal({ live: undefined, recorded: "sidecar" })).toContain(
+      "runs no Bookinfo in the mesh to measure",
+    );
+  });
+
+  it("fails with the cluster's own error when it does not answer", () => {
+    const unreachable = new Error("connect ECONNREFUSED 127.0.0.1:6443");
+    expect(() => switchStart(point({ live: unreachable }))).toThrow(unreachable);
+  });
 });
 
 describe("stoppedSwitchAdvice", () => {

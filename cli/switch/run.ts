@@ -9,15 +9,14 @@ import { EXIT, ExitCode, InterruptedError, UpInterruptedError, UsageError } from
 import { describeFailure } from "../shared/failure";
 import { Interrupt } from "../shared/interrupt";
 import { confirm } from "../shared/prompt";
-import { DeployedStack, connectStack, refreshOutputs } from "../shared/stack";
+import { DeployedStack, deployedStack, readStackState, refreshOutputs, StackState } from "../shared/stack";
 import { formatCount } from "../shared/table";
-import { VerifyReport, runVerify } from "../verify/check";
+import { VerifyReport, checkLocality } from "../verify/check";
 import { renderSuccessRateSvg } from "./chart";
 import { Measurement, measureSwitch } from "./measure";
 import { SwitchOptions } from "./options";
 import { renderSwitchTable, switchResult } from "./report";
 import { stoppedSwitchAdvice, switchStart, UP_INTERRUPTED } from "./start";
-import { pendingOperations } from "../recover/recover";
 import { SwitchStats, perSecondBuckets, switchStats } from "./stats";
 
 /** Requests per zone and path of the check after the switch. */
@@ -26,27 +25,28 @@ const VERIFY_REQUESTS = 100;
 type Log = (line: string) => void;
 
 /**
- * Step 1: the deployed stack, and the mode its cluster runs, which must be one whole mode other than
- * the target, with no operation of an interrupted engine left pending (see {@link switchStart}).
+ * Step 1: the deployed stack, read once, and the mode its cluster runs, which must be one whole mode
+ * other than the target, with no operation of an interrupted engine left pending (see {@link switchStart}).
  */
-async function connect(options: SwitchOptions): Promise<{ deployed: DeployedStack; from: DataplaneMode }> {
-  const ref = { workDir: options.cwd, stackName: options.stack };
-  const deployed = await connectStack(ref);
-  const [live, pending] = await Promise.all([deployed.cluster.mesh(), pendingOperations(deployed.stack)]);
+async function connect(
+  options: SwitchOptions,
+): Promise<{ state: StackState; deployed: DeployedStack; from: DataplaneMode }> {
+  const state = await readStackState({ workDir: options.cwd, stackName: options.stack });
+  const deployed = deployedStack(state.stack, state.outputs, options.stack);
   const from = switchStart({
     stack: options.stack,
     to: options.to,
     recorded: deployed.outputs.dataplaneMode,
-    live,
-    pendingOperations: pending,
+    live: state.live,
+    pendingOperations: state.pending,
   });
-  return { deployed, from };
+  return { state, deployed, from };
 }
 
 /** Step 2: the preview of the switch, printed. */
-async function planSwitch(options: SwitchOptions, log: Log): Promise<SwitchPlan> {
+async function planSwitch(options: SwitchOptions, state: StackState, log: Log): Promise<SwitchPlan> {
   log(`Previewing stack \`${options.stack}\` with dataplaneMode ${options.to}...`);
-  const plan = await previewSwitch({ workDir: options.cwd, stackName: options.stack, to: options.to });
+  const plan = await previewSwitch({ workDir: options.cwd, stackName: options.stack, to: options.to }, state);
   log(renderPlan(plan));
   log("");
   return plan;
@@ -101,7 +101,7 @@ async function verifyAfter(
   try {
     const switched = await refreshOutputs(deployed, options.stack);
     return {
-      report: await runVerify(switched, {
+      report: await checkLocality(switched, {
         requests: VERIFY_REQUESTS,
         vias: [...ALL_VIAS],
         signal: interrupt.signal,
@@ -235,9 +235,9 @@ function verdict(
 /** A switch, step by step: see `npm run switch -- --help`. */
 export async function runSwitch(options: SwitchOptions, interrupt: Interrupt): Promise<ExitCode> {
   const log: Log = (line) => console.log(line);
-  const { deployed, from } = await connect(options);
+  const { state, deployed, from } = await connect(options);
   const zones = deployed.outputs.zones;
-  const plan = await planSwitch(options, log);
+  const plan = await planSwitch(options, state, log);
   if (!(await confirmSwitch(options, from, zones.length))) {
     log("Nothing changed.");
     return EXIT.usage;
