@@ -9,7 +9,7 @@ import { minikubeToolProblems, OnPath, onPath } from "./readers/machine";
 import { LIVE_MESH_TIMEOUT_MS, LiveMesh, orderingMode, readLiveMesh } from "./readers/live-mesh";
 import { awaitNodeAgents } from "./readers/node-agents";
 import { checkClusterVersions, readClusterVersions } from "./readers/cluster-versions";
-import { checkNodeLocality, describeReadFailure } from "./readers/nodes";
+import { checkNodeLocality, describeReadFailure, readNodes } from "./readers/nodes";
 import { planRun } from "./stacks/plan";
 import { versionNotes } from "./stacks/versions";
 
@@ -23,6 +23,8 @@ export interface StackReaders {
   nodeAgents: NodeAgentsCheck["await"];
   /** The cluster's Kubernetes and Gateway API versions. */
   clusterVersions: typeof readClusterVersions;
+  /** The zones and region the nodes of an `existing` cluster carry, where they came labelled. */
+  nodes: typeof readNodes;
   /** Which commands this machine has (minikube and its driver). */
   commands: OnPath;
 }
@@ -32,6 +34,7 @@ const LIVE_READERS: StackReaders = {
   mesh: readLiveMesh,
   nodeAgents: awaitNodeAgents,
   clusterVersions: readClusterVersions,
+  nodes: readNodes,
   commands: onPath,
 };
 
@@ -49,12 +52,31 @@ export async function declareStack(readers: Partial<StackReaders> = {}): Promise
   }
   const machine = minikubeToolProblems(config.cluster, read.commands);
   if (machine.length > 0) throw new ConfigError(machine);
-  const gatewayApiCrds = await readInstallSources(config, read.web);
-  await checkClusterVersions(config, gatewayApiCrds, read.clusterVersions);
-  await checkNodeLocality(config);
-  const previousMode = await startingMode(config, previous, read.mesh);
-  const plan = planRun(config, { previousMode, gatewayApiCrds });
+  // Each question waits for its own timeout on a cluster or repository that does not answer: asked
+  // at once, a run waits for the slowest instead of their sum.
+  const [sources, nodes, starting] = await Promise.allSettled([
+    readInstallSources(config, read.web).then(async (crds) => {
+      await checkClusterVersions(config, crds, read.clusterVersions);
+      return crds;
+    }),
+    checkNodeLocality(config, read.nodes),
+    startingMode(config, previous, read.mesh),
+  ]);
+  if (sources.status === "rejected" || nodes.status === "rejected" || starting.status === "rejected") {
+    throw oneFailure(
+      [sources, nodes, starting].flatMap((check) =>
+        check.status === "rejected" ? [check.reason as unknown] : [],
+      ),
+    );
+  }
+  const plan = planRun(config, { previousMode: starting.value, gatewayApiCrds: sources.value });
   return new Lab("lab", { plan, awaitNodeAgents: read.nodeAgents }).outputs;
+}
+
+/** What a run reports when checks failed: the first failure that is not a configuration error, else one error naming every problem. */
+function oneFailure(reasons: unknown[]): unknown {
+  const other = reasons.find((reason) => !(reason instanceof ConfigError));
+  return other ?? new ConfigError(reasons.flatMap((reason) => (reason as ConfigError).problems));
 }
 
 /**

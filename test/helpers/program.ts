@@ -3,11 +3,12 @@ import * as log from "@pulumi/pulumi/log";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeResource from "@pulumi/pulumi/runtime/resource";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { declareStack } from "../../program";
+import { declareStack, StackReaders } from "../../program";
 import type { NodeAgentsCheck } from "../../components/istio";
 import type { LiveMesh } from "../../readers/live-mesh";
 import type { ClusterVersions } from "../../readers/cluster-versions";
 import type { OnPath } from "../../readers/machine";
+import { NodeLabels, readNodes } from "../../readers/nodes";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
 import { labMinor } from "../../stacks/versions";
@@ -113,6 +114,7 @@ mocks.MockMonitor.prototype.registerResource = function (this: any, req: any, ca
  * to ask, as before a minikube profile starts; an Error plays a cluster that does not answer),
  * `nodeAgents` the check of ambient's node agents during the run (by default they are ready),
  * `clusterVersions` what the cluster's `/version` and Gateway API CRDs say (by default no cluster),
+ * `nodes` the labels of an `existing` cluster's nodes (by default read from its kubeconfig's API server),
  * `commands` which commands the machine has (by default all).
  */
 export async function runUnderMocks(
@@ -125,7 +127,10 @@ export async function runUnderMocks(
     liveMesh?: LiveMesh | Error;
     nodeAgents?: NodeAgentsCheck["await"];
     clusterVersions?: ClusterVersions | Error;
+    nodes?: NodeLabels[] | Error;
     commands?: OnPath;
+    /** Readers that replace the ones the options above make. */
+    readers?: Partial<StackReaders>;
   } = {},
 ): Promise<ProgramRun> {
   const stack = options.stack ?? "sidecar";
@@ -186,7 +191,13 @@ export async function runUnderMocks(
       const versions = options.clusterVersions;
       return versions instanceof Error ? Promise.reject(versions) : Promise.resolve(versions);
     },
+    nodes: (...args) => {
+      const nodes = options.nodes;
+      if (nodes === undefined) return readNodes(...args);
+      return nodes instanceof Error ? Promise.reject(nodes) : Promise.resolve(nodes);
+    },
     commands: options.commands ?? (() => true),
+    ...options.readers,
   });
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {

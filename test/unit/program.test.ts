@@ -10,10 +10,11 @@ import {
 } from "../helpers/program";
 import { shippedStackConfig } from "../helpers/stacks";
 import * as yaml from "js-yaml";
-import { ZONE_LABEL } from "../../stacks/contract";
+import { DEFAULTS, REGION_LABEL, ZONE_LABEL } from "../../stacks/contract";
 import { WAYPOINT_STRICT_NOTE } from "../../stacks/modes";
 import { NODE_AGENTS_RECORD } from "../../stacks/istio-releases";
 import { FetchText, TokenChallenge } from "../../stacks/charts";
+import type { NodeLabels } from "../../readers/nodes";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -908,6 +909,54 @@ describe("invalid configuration", () => {
         { clusterVersions: { kubernetes: "v1.36.5", gatewayApi: "v1.6.0" } },
       ),
     ).rejects.toThrow("expected CRDs no older than the Gateway API v1.6.0 ones the cluster has");
+  });
+
+  it("problems found by the cluster's versions and by its nodes come as one error naming each", async () => {
+    const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-")), "config");
+    fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\n");
+    const run = runUnderMocks(
+      { dataplaneMode: "ambient", cluster: { provider: "existing", kubeconfig, region: "region-a" } },
+      {
+        clusterVersions: { kubernetes: "v1.36.5", gatewayApi: "v1.6.0" },
+        nodes: ["zone-a", "zone-b", "zone-c"].map((zone, i) => ({
+          name: `node-${i}`,
+          labels: { [ZONE_LABEL]: zone, "topology.kubernetes.io/region": "elsewhere" },
+        })),
+      },
+    );
+    await expect(run).rejects.toThrow(
+      /^invalid configuration:\n {2}- .*Gateway API v1\.6\.0.*\n {2}- .*region.*$/s,
+    );
+  });
+
+  it("asks the cluster its versions, its nodes and its mesh at once, not one after another", async () => {
+    const labelled: NodeLabels[] = DEFAULTS.zones.map((zone, i) => ({
+      name: `node-${i}`,
+      labels: { [ZONE_LABEL]: zone, [REGION_LABEL]: DEFAULTS.cluster.region },
+    }));
+    const asked: string[] = [];
+    let answer: () => void = () => undefined;
+    const allAsked = new Promise<void>((resolve) => (answer = resolve));
+    // Each answer waits until all three were asked: asked one after another, the first would never
+    // be answered and the test would fail on jest's timeout.
+    const once = <T>(name: string, value: T) => {
+      asked.push(name);
+      if (asked.length === 3) answer();
+      return allAsked.then(() => value);
+    };
+    const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "istio-locality-")), "config");
+    fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\n");
+    await runUnderMocks(
+      { cluster: { provider: "existing", kubeconfig } },
+      {
+        readers: {
+          clusterVersions: () => once("versions", undefined),
+          nodes: () => once("nodes", labelled),
+          mesh: () => once("mesh", undefined),
+        },
+      },
+    );
+    expect([...asked].sort()).toEqual(["mesh", "nodes", "versions"]);
   });
 
   it("a cluster that does not say its versions is said, and the run goes on by its config", async () => {
