@@ -2,6 +2,7 @@ import { StackOutputsError } from "../../stacks/contract";
 import { CannotAnswerError } from "./can-answer";
 import { describeFailure } from "./failure";
 import { EXIT, ExitCode, InterruptedError, UsageError } from "./exit";
+import { Interrupt, onInterrupt } from "./interrupt";
 import { Parsed } from "./options";
 
 /** Maps what a run threw to a message on stderr and an exit code, the same way for every CLI. */
@@ -43,4 +44,19 @@ export function runCli<T>(
     (code) => process.exit(code),
     (error: unknown) => process.exit(reportFailure(error)),
   );
+}
+
+/** {@link runCli} for a tool that cleans up after Ctrl-C: its main function gets the interrupt, released once it returns. */
+export function runInterruptibleCli<T>(
+  parse: (argv: readonly string[]) => Parsed<T>,
+  main: (options: T, interrupt: Interrupt) => Promise<ExitCode>,
+): void {
+  runCli(parse, async (options) => {
+    const interrupt = onInterrupt();
+    try {
+      return await main(options, interrupt);
+    } finally {
+      interrupt.dispose();
+    }
+  });
 }

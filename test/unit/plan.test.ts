@@ -2,6 +2,9 @@ import { parseConfig, RawConfig } from "../../stacks/config";
 import { DataplaneMode, LocalityIntent, WaypointChoice } from "../../stacks/contract";
 import { planRun, RunPlan } from "../../stacks/plan";
 
+const SIDECAR_RELEASES = ["istio-base", "istiod", "istio-ingress"];
+const AMBIENT_RELEASES = ["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingress"];
+
 const plan = (raw: RawConfig, previousMode?: DataplaneMode): RunPlan =>
   planRun(parseConfig(raw, "plan"), { previousMode, gatewayApiCrds: [] });
 
@@ -10,59 +13,14 @@ describe("planRun: what exists in each mode, intent and waypoint choice", () => 
   it.each<
     [DataplaneMode, LocalityIntent, WaypointChoice, string[], boolean, number, boolean, LocalityIntent]
   >([
-    ["sidecar", "strict", "auto", ["istio-base", "istiod", "istio-ingress"], false, 4, true, "strict"],
-    ["sidecar", "failover", "always", ["istio-base", "istiod", "istio-ingress"], false, 4, true, "failover"],
-    ["sidecar", "off", "never", ["istio-base", "istiod", "istio-ingress"], false, 4, false, "off"],
-    [
-      "ambient",
-      "strict",
-      "auto",
-      ["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingress"],
-      true,
-      4,
-      true,
-      "strict",
-    ],
-    [
-      "ambient",
-      "strict",
-      "never",
-      ["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingress"],
-      false,
-      0,
-      true,
-      "failover",
-    ],
-    [
-      "ambient",
-      "failover",
-      "auto",
-      ["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingress"],
-      false,
-      0,
-      true,
-      "failover",
-    ],
-    [
-      "ambient",
-      "failover",
-      "always",
-      ["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingress"],
-      true,
-      4,
-      true,
-      "failover",
-    ],
-    [
-      "ambient",
-      "off",
-      "auto",
-      ["istio-base", "istiod", "istio-cni", "ztunnel", "istio-ingress"],
-      false,
-      0,
-      false,
-      "off",
-    ],
+    ["sidecar", "strict", "auto", SIDECAR_RELEASES, false, 4, true, "strict"],
+    ["sidecar", "failover", "always", SIDECAR_RELEASES, false, 4, true, "failover"],
+    ["sidecar", "off", "never", SIDECAR_RELEASES, false, 4, false, "off"],
+    ["ambient", "strict", "auto", AMBIENT_RELEASES, true, 4, true, "strict"],
+    ["ambient", "strict", "never", AMBIENT_RELEASES, false, 0, true, "failover"],
+    ["ambient", "failover", "auto", AMBIENT_RELEASES, false, 0, true, "failover"],
+    ["ambient", "failover", "always", AMBIENT_RELEASES, true, 4, true, "failover"],
+    ["ambient", "off", "auto", AMBIENT_RELEASES, false, 0, false, "off"],
   ])(
     "%s, %s, waypoint %s",
     (dataplaneMode, locality, waypoint, releases, hasWaypoint, rules, distribution, carried) => {
