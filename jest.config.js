@@ -7,5 +7,5 @@ const tier = (name) => ({
 });
 
 module.exports = {
-  projects: [tier("unit"), tier("engine"), tier("lab")],
+  projects: [tier("unit"), tier("engine"), tier("cluster")],
 };

@@ -1,4 +1,4 @@
-# Sourced by the scripts that fetch or build into a scratch folder (charts.sh, istio.sh, lab.sh): one way to
+# Sourced by the scripts that fetch or build into a scratch folder (charts.sh, istio.sh, test-cluster.sh): one way to
 # log, to fail, and to remove the scratch folder however the script ends.
 # shellcheck shell=bash
 self="$(basename "$0")"

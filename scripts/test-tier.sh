@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs a test tier that needs built tools (engine: the Pulumi CLI and providers, and Istio's charts;
-# lab: also the Kubernetes lab and Istio's control plane), or the benchmark on the same tools (bench:
-# the rest of the arguments go to it; it starts and stops labs of its own sizes). What is missing it builds into the cache
+# cluster: also the test cluster, a Kubernetes control plane with kwok nodes, and Istio's control plane),
+# or the benchmark on the same tools (bench: the rest of the arguments go to it; it starts and stops
+# test clusters of its own sizes). What is missing it builds into the cache
 # (a cold machine takes about 25 minutes, said as it goes; a warm one seconds). Only where nothing
 # can be built (no Go) it says so on its own line and, in CI, fails: a tier never passes by not running.
 set -euo pipefail
-tier=${1:?usage: test-tier.sh engine|lab|bench [bench options]}
+tier=${1:?usage: test-tier.sh engine|cluster|bench [bench options]}
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/cache.sh
@@ -50,7 +51,7 @@ ISTIO_LOCALITY_GATEWAY_API=$(bash "$here/charts.sh" gateway-api)
 export ISTIO_LOCALITY_GATEWAY_API
 
 if [ "$tier" != "engine" ]; then
-  ensure "the lab cluster (Kubernetes control plane, etcd, kwok)" lab.sh
+  ensure "the test cluster (Kubernetes control plane, etcd, kwok)" test-cluster.sh
   ensure "Istio's pilot-discovery, istioctl and the xDS reader" istio.sh
   ISTIO_LOCALITY_ISTIO_BIN=$(bash "$here/istio.sh" path)
   export ISTIO_LOCALITY_ISTIO_BIN
@@ -59,10 +60,10 @@ if [ "$tier" = "bench" ]; then
   exec npx ts-node --transpile-only "$here/../test/bench/index.ts" "$@"
 fi
 
-if [ "$tier" = "lab" ]; then
-  trap 'bash "$here/lab.sh" stop' EXIT
-  bash "$here/lab.sh" start
-  eval "$(bash "$here/lab.sh" env)"
+if [ "$tier" = "cluster" ]; then
+  trap 'bash "$here/test-cluster.sh" stop' EXIT
+  bash "$here/test-cluster.sh" start
+  eval "$(bash "$here/test-cluster.sh" env)"
 fi
 
 npx jest --selectProjects "$tier" --runInBand

@@ -1,6 +1,6 @@
 /**
  * The versions the program installs: one row per Istio minor it knows, with what each minor needs
- * (Kubernetes, the Gateway API bundle), how long it is supported, whether the lab judges it, and
+ * (Kubernetes, the Gateway API bundle), how long it is supported, whether the project's tests judge it, and
  * where it behaves differently for this program. Part of the contract: it imports nothing.
  */
 
@@ -24,8 +24,8 @@ export interface IstioMinor {
   gatewayApi?: string;
   /** When upstream support ends (`YYYY-MM-DD`, or `YYYY-MM` where the day is not published). */
   endOfLife?: string;
-  /** Whether the lab tier runs this minor's istiod, so Istio's own code judges what users get. */
-  judgedByLab: boolean;
+  /** Whether the cluster tier runs this minor's istiod, so Istio's own code judges what users get. */
+  judgedByTests: boolean;
   /** Where this minor behaves differently for the program, said at preview. */
   differences: string[];
 }
@@ -45,7 +45,7 @@ export const ISTIO_MINORS: readonly IstioMinor[] = [
     kubernetes: { min: 29, max: 33 },
     gatewayApi: "v1.3.0",
     endOfLife: "2025-12-22",
-    judgedByLab: false,
+    judgedByTests: false,
     differences: [
       // manifests/charts/istio-control/istio-discovery/files/waypoint.yaml; removed in 1.28.0
       // (releasenotes/notes/waypoint-termination-grace-period.yaml).
@@ -70,7 +70,7 @@ export const ISTIO_MINORS: readonly IstioMinor[] = [
     kubernetes: { min: 29, max: 33 },
     gatewayApi: "v1.3.0",
     endOfLife: "2026-04-07",
-    judgedByLab: false,
+    judgedByTests: false,
     differences: [
       "its waypoint template hard-codes `terminationGracePeriodSeconds: 2`; the program's waypoint parameters set Bookinfo's grace period over it",
       "one Service with `publishNotReadyAddresses: true` turns every `PreferClose` Service's ztunnel health policy to ALLOW_ALL until istiod restarts",
@@ -85,7 +85,7 @@ export const ISTIO_MINORS: readonly IstioMinor[] = [
     kubernetes: { min: 30, max: 34 },
     gatewayApi: "v1.4.1",
     endOfLife: "2026-07-01",
-    judgedByLab: false,
+    judgedByTests: false,
     differences: [
       "before 1.28.6 its charts render the validating webhooks with `failurePolicy: Ignore` on every Helm upgrade; before 1.28.8 one Service with `publishNotReadyAddresses: true` turns every `PreferClose` Service's ztunnel health policy to ALLOW_ALL",
     ],
@@ -98,7 +98,7 @@ export const ISTIO_MINORS: readonly IstioMinor[] = [
     kubernetes: { min: 31, max: 35 },
     gatewayApi: "v1.4.1",
     endOfLife: "2026-10-12",
-    judgedByLab: false,
+    judgedByTests: false,
     differences: [
       "before 1.29.2 its charts render the validating webhooks with `failurePolicy: Ignore` on every Helm upgrade; before 1.29.4 one Service with `publishNotReadyAddresses: true` turns every `PreferClose` Service's ztunnel health policy to ALLOW_ALL",
     ],
@@ -111,18 +111,18 @@ export const ISTIO_MINORS: readonly IstioMinor[] = [
     newestPatch: "1.30.5",
     kubernetes: { min: 32, max: 36 },
     gatewayApi: "v1.5.1",
-    judgedByLab: true,
+    judgedByTests: true,
     differences: [],
   },
   {
     // announcing-1.31 (released 2026-08-31; the support table has no 1.31 row yet): K8s 1.32–1.36;
     // newest patch notes: 1.31.1 (2026-09-21); go.mod at release-1.31: v1.6.0. The module proxy does
-    // not serve istio.io/istio's release-1.31, so the lab cannot build its istiod.
+    // not serve istio.io/istio's release-1.31, so the cluster tier cannot build its istiod.
     minor: "1.31",
     newestPatch: "1.31.1",
     kubernetes: { min: 32, max: 36 },
     gatewayApi: "v1.6.0",
-    judgedByLab: false,
+    judgedByTests: false,
     differences: [
       // releasenotes/notes/60690.yaml; 1.31 upgrade notes.
       "istiod sends unhealthy endpoints by default (`PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS`) unless a DestinationRule sets `outlierDetection.minHealthPercent`",
@@ -138,7 +138,7 @@ export const ISTIO_MINORS: readonly IstioMinor[] = [
     // Gateway API bundle are not known.
     minor: "1.32",
     newestPatch: "1.32.0",
-    judgedByLab: false,
+    judgedByTests: false,
     differences: [],
   },
 ];
@@ -156,12 +156,12 @@ export const KUBERNETES_END_OF_LIFE: Readonly<Record<number, string>> = {
   37: "2027-10-28",
 };
 
-/** Istio's version the program installs on a new stack: the newest patch of the minor the lab judges. */
+/** Istio's version the program installs on a new stack: the newest patch of the minor the tests judge. */
 export const DEFAULT_ISTIO_VERSION = "1.30.5";
 
 /**
  * Kubernetes the program's minikube clusters run on a new stack: the newest minor the default Istio
- * supports, at the patch the lab's control plane is built from.
+ * supports, at the patch the cluster tier's control plane is built from.
  */
 export const DEFAULT_KUBERNETES_VERSION = "v1.36.5";
 
@@ -206,10 +206,10 @@ export function endOfLifeText(row: IstioMinor): string {
   return `six weeks after ${major}.${minor + 2}.0`;
 }
 
-/** The minor whose istiod the lab runs. */
-export function labMinor(): IstioMinor {
-  const judged = ISTIO_MINORS.filter((row) => row.judgedByLab);
-  if (judged.length !== 1) throw new Error("the version table must name exactly one minor the lab judges");
+/** The minor whose istiod the cluster tier runs. */
+export function testedMinor(): IstioMinor {
+  const judged = ISTIO_MINORS.filter((row) => row.judgedByTests);
+  if (judged.length !== 1) throw new Error("the version table must name exactly one minor the tests judge");
   return judged[0];
 }
 
@@ -317,7 +317,7 @@ export function chooseVersions(
 /**
  * What preview says about the versions of a run: a default the stack did not take and how to move,
  * an Istio past its end of life or behind its minor's newest patch, and a minor whose behaviour
- * the lab does not judge, with where it differs from the one it does.
+ * the tests do not judge, with where it differs from the one it does.
  */
 export function versionNotes(
   choice: VersionChoice,
@@ -358,15 +358,15 @@ export function versionNotes(
   if (row.endOfLife !== undefined && row.endOfLife <= isoDay(today)) {
     notes.push(
       `Istio ${row.minor} reached its end of life on ${row.endOfLife}: it gets no security fixes. ` +
-        `The newest supported release the lab judges is ${DEFAULT_ISTIO_VERSION}`,
+        `The newest supported release this project's tests judge is ${DEFAULT_ISTIO_VERSION}`,
     );
   } else if (comparePatch(istio, row.newestPatch) < 0) {
     notes.push(`Istio ${istio} is not the newest ${row.minor} patch: ${row.newestPatch} carries its fixes`);
   }
-  if (!row.judgedByLab) {
-    const lab = labMinor();
+  if (!row.judgedByTests) {
+    const tested = testedMinor();
     notes.push(
-      `the lab judges Istio ${lab.minor}; ${row.minor}'s webhook, injection and proxy configuration are not judged here` +
+      `this project's tests judge Istio ${tested.minor} by its own istiod; ${row.minor}'s webhook, injection and proxy configuration are not judged by them` +
         (row.differences.length > 0 ? `. Where ${row.minor} differs: ${row.differences.join("; ")}` : ""),
     );
   }

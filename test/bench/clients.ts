@@ -68,7 +68,7 @@ export class ZoneClients {
         }
       }
     } catch {
-      // The API server is briefly unreachable while the lab starts or stops; the next tick retries.
+      // The API server is briefly unreachable while the test cluster starts or stops; the next tick retries.
     } finally {
       this.ticking = false;
     }

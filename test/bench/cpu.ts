@@ -23,7 +23,7 @@ export function busyPercent(before: CpuTimes, after: CpuTimes): number {
 }
 
 /**
- * How busy the whole machine was during a step. The lab's control plane, kwok, istiod and the
+ * How busy the whole machine was during a step. The test cluster's control plane, kwok, istiod and the
  * engine share its cores: near 100 % the step waits for the machine, not for its own work.
  */
 export class MachineCpu {

@@ -2,15 +2,15 @@ import * as fs from "fs";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { DataplaneMode, DEFAULTS, MODE_KEY, PROJECT } from "../../stacks/contract";
 import { defaultNodeZones, minikubeNodeNames } from "../../stacks/config";
-import { labIstioValues, LAB_ISTIOD } from "../helpers/istiod";
+import { testIstioValues, TEST_ISTIOD } from "../helpers/istiod";
 import { createTestStack } from "../helpers/workspace";
 import { IstiodPushMeter } from "./istiod-metrics";
 import { MachineCpu } from "./cpu";
 import { MemoryPeaks } from "./memory";
 import { BenchStep, PUSHING_STEPS, StepSample } from "./stats";
 
-/** The lab cluster a cycle runs on and the tools it was built with. */
-export interface BenchLab {
+/** The test cluster a cycle runs on and the tools it was built with. */
+export interface BenchCluster {
   kubeconfig: string;
   profile: string;
   charts: string;
@@ -24,8 +24,12 @@ export function zoneNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `zone-${String.fromCharCode(97 + i)}`);
 }
 
-/** The stack's configuration at a size: the program's defaults, on the lab's nodes, one zone per node. */
-export function benchConfig(lab: BenchLab, zones: number, replicas: number): Record<string, unknown> {
+/** The stack's configuration at a size: the program's defaults, on the test cluster's nodes, one zone per node. */
+export function benchConfig(
+  testCluster: BenchCluster,
+  zones: number,
+  replicas: number,
+): Record<string, unknown> {
   const names = zoneNames(zones);
   return {
     dataplaneMode: "sidecar",
@@ -33,11 +37,15 @@ export function benchConfig(lab: BenchLab, zones: number, replicas: number): Rec
     bookinfo: { replicasPerZone: replicas },
     cluster: {
       provider: "existing",
-      kubeconfig: lab.kubeconfig,
-      nodeZones: defaultNodeZones(minikubeNodeNames(lab.profile, zones), names),
+      kubeconfig: testCluster.kubeconfig,
+      nodeZones: defaultNodeZones(minikubeNodeNames(testCluster.profile, zones), names),
       kubernetesVersion: DEFAULTS.cluster.kubernetesVersion,
     },
-    istio: { chartDirectory: lab.charts, gatewayApiCrds: lab.gatewayApi, values: labIstioValues() },
+    istio: {
+      chartDirectory: testCluster.charts,
+      gatewayApiCrds: testCluster.gatewayApi,
+      values: testIstioValues(),
+    },
   };
 }
 
@@ -97,18 +105,18 @@ export class StepFailedError extends Error {
 const resourceCount = async (stack: Stack) => (await stack.exportStack()).deployment?.resources?.length ?? 0;
 
 /**
- * One cycle at one size on a fresh lab: first preview, up from empty, a preview that must find no
+ * One cycle at one size on a fresh test cluster: first preview, up from empty, a preview that must find no
  * change, the switch to ambient and back, destroy. Each step is timed on its own, with the peak
  * memory of the engine, its providers and this process, and, for the steps that change the cluster,
  * what istiod reports of its pushes. The engine's output goes to `logPath`.
  */
 export async function runCycle(
-  lab: BenchLab,
+  testCluster: BenchCluster,
   size: { zones: number; replicas: number; run: number },
   parallel: number | undefined,
   logPath: string,
 ): Promise<StepSample[]> {
-  const test = await createTestStack("bench", benchConfig(lab, size.zones, size.replicas));
+  const test = await createTestStack("bench", benchConfig(testCluster, size.zones, size.replicas));
   const log = fs.createWriteStream(logPath);
   let tracker = new OperationTracker();
   const run = {
@@ -123,7 +131,7 @@ export async function runCycle(
     const memory = new MemoryPeaks();
     const cpu = new MachineCpu();
     const meter = PUSHING_STEPS.includes(step)
-      ? await IstiodPushMeter.start(`http://${LAB_ISTIOD.host}:${LAB_ISTIOD.monitoring}/metrics`)
+      ? await IstiodPushMeter.start(`http://${TEST_ISTIOD.host}:${TEST_ISTIOD.monitoring}/metrics`)
       : undefined;
     const started = Date.now();
     const failure = await action().then(

@@ -7,27 +7,27 @@ import { EXIT, ExitCode } from "../../cli/shared/exit";
 import { runCli } from "../../cli/shared/run";
 import { BOOKINFO_SERVICES, DEFAULTS } from "../../stacks/contract";
 import { ClusterReader } from "../helpers/cluster";
-import { LabIstiod } from "../helpers/istiod";
+import { TestIstiod } from "../helpers/istiod";
 import { ZoneClients } from "./clients";
-import { BenchLab, runCycle, StepFailedError } from "./cycle";
+import { BenchCluster, runCycle, StepFailedError } from "./cycle";
 import { BenchOptions, parseBenchOptions } from "./options";
 import { benchMatrix, benchTable, growthLines, renderBenchSvg } from "./report";
 import { growth, StepSample, summarise } from "./stats";
 import { toolEnv } from "../helpers/env";
 
-const LAB_SCRIPT = path.join(__dirname, "..", "..", "scripts", "lab.sh");
-/** Its own cluster name, so the benchmark never deletes a lab the test tier is using. */
+const LAB_SCRIPT = path.join(__dirname, "..", "..", "scripts", "test-cluster.sh");
+/** Its own cluster name, so the benchmark never deletes the test cluster the cluster tier is using. */
 const BENCH_CLUSTER = "istio-locality-bench";
 
-async function lab(command: "start" | "stop", zones: number, options: BenchOptions): Promise<string> {
+async function testCluster(command: "start" | "stop", zones: number, options: BenchOptions): Promise<string> {
   const { stdout } = await promisify(execFile)("bash", [LAB_SCRIPT, command], {
     env: {
       ...process.env,
-      LAB_CLUSTER: BENCH_CLUSTER,
-      LAB_NODE_COUNT: String(zones),
-      LAB_NODE_CPUS: String(options.nodeCpus),
-      LAB_NODE_MEMORY: options.nodeMemory,
-      LAB_RATE_LIMITS: options.controlPlaneRateLimits,
+      TEST_CLUSTER_NAME: BENCH_CLUSTER,
+      TEST_CLUSTER_NODE_COUNT: String(zones),
+      TEST_CLUSTER_NODE_CPUS: String(options.nodeCpus),
+      TEST_CLUSTER_NODE_MEMORY: options.nodeMemory,
+      TEST_CLUSTER_RATE_LIMITS: options.controlPlaneRateLimits,
     },
   });
   return stdout.trim();
@@ -42,7 +42,7 @@ interface Machine {
   node: string;
   labNode: string;
   parallel: BenchOptions["parallel"];
-  /** Absent from results measured before the lab lifted its control plane's rate limits. */
+  /** Absent from results measured before the test cluster lifted its control plane's rate limits. */
   controlPlaneRateLimits?: BenchOptions["controlPlaneRateLimits"];
 }
 
@@ -101,7 +101,7 @@ async function write(out: string, recorded: Recorded): Promise<string[]> {
   const limits = about.controlPlaneRateLimits
     ? `, control-plane rate limits ${about.controlPlaneRateLimits}`
     : "";
-  const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}, lab nodes of ${about.labNode}${limits}`;
+  const title = `istio-locality bench, ${started.toISOString().slice(0, 10)}, ${about.cpus} × ${about.cpuModel}, test cluster nodes of ${about.labNode}${limits}`;
   fs.writeFileSync(
     path.join(out, "results.json"),
     JSON.stringify({ ...recorded, summaries, growth: ratios }, null, 2),
@@ -145,7 +145,7 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
   );
   const istioBin = env.ISTIO_LOCALITY_ISTIO_BIN;
   const tools = { charts: env.ISTIO_LOCALITY_CHARTS, gatewayApi: env.ISTIO_LOCALITY_GATEWAY_API };
-  const profile = process.env.LAB_PROFILE ?? "istio-locality-lab";
+  const profile = process.env.TEST_CLUSTER_PROFILE ?? "istio-locality-test";
   fs.mkdirSync(path.join(options.out, "logs"), { recursive: true });
   const started = new Date();
   const samples: StepSample[] = [];
@@ -156,10 +156,10 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
       for (const replicas of options.replicas) {
         const name = `${zones} zones, ${replicas} per zone, run ${run} of ${options.runs}`;
         console.log(`== ${name}`);
-        await lab("stop", zones, options);
-        const kubeconfig = (await lab("start", zones, options)).split("\n").pop()!;
-        const benchLab: BenchLab = { kubeconfig, profile, ...tools };
-        const istiod = new LabIstiod(kubeconfig, path.join(istioBin, "pilot-discovery"));
+        await testCluster("stop", zones, options);
+        const kubeconfig = (await testCluster("start", zones, options)).split("\n").pop()!;
+        const benchCluster: BenchCluster = { kubeconfig, profile, ...tools };
+        const istiod = new TestIstiod(kubeconfig, path.join(istioBin, "pilot-discovery"));
         istiod.start();
         const cluster = ClusterReader.fromFile(kubeconfig);
         const clients = new ZoneClients({
@@ -173,7 +173,7 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
         const log = path.join(options.out, "logs", `${zones}z-${replicas}r-${run}.log`);
         try {
           const cycle = await runCycle(
-            benchLab,
+            benchCluster,
             { zones, replicas, run },
             options.parallel === "engine" ? undefined : options.parallel,
             log,
@@ -192,7 +192,7 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
         } finally {
           await clients.stop();
           await istiod.stop();
-          await lab("stop", zones, options);
+          await testCluster("stop", zones, options);
         }
         lines = await write(options.out, {
           started: started.toISOString(),

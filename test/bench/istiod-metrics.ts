@@ -60,7 +60,7 @@ export function readMetrics(text: string): IstiodReading {
 }
 
 /**
- * What happened between two readings. istiod restarts when the switch replaces its pod (and the lab
+ * What happened between two readings. istiod restarts when the switch replaces its pod (and the test cluster
  * restarts pilot-discovery for it); then everything the new process counted is new.
  */
 export function since(earlier: IstiodReading | undefined, later: IstiodReading): IstiodCounters {

@@ -15,23 +15,23 @@ export interface BenchOptions {
   zones: number[];
   replicas: number[];
   runs: number;
-  /** Each lab node's CPUs and memory (kwok nodes: what the scheduler sees, nothing more). */
+  /** Each test cluster node's CPUs and memory (kwok nodes: what the scheduler sees, nothing more). */
   nodeCpus: number;
   nodeMemory: string;
   /** The engine's `--parallel`, or `engine`: the engine's own default. */
   parallel: number | "engine";
-  /** The lab controller-manager's and scheduler's client rate limits: the lab's (`off`) or Kubernetes' own. */
+  /** The test cluster's controller-manager and scheduler client rate limits: the cluster tier's (`off`) or Kubernetes' own. */
   controlPlaneRateLimits: ControlPlaneRateLimits;
   out: string;
   /** Only write results.md and the picture again from --out's results.json. */
   redraw: boolean;
 }
 
-/** What scripts/lab.sh takes as LAB_RATE_LIMITS. */
+/** What scripts/test-cluster.sh takes as TEST_CLUSTER_RATE_LIMITS. */
 export const CONTROL_PLANE_RATE_LIMITS = ["off", "upstream"] as const;
 export type ControlPlaneRateLimits = (typeof CONTROL_PLANE_RATE_LIMITS)[number];
 
-/** The sizes the benchmark goes to: a lab node per zone, one Pod CIDR each, zones named a to z. */
+/** The sizes the benchmark goes to: a test cluster node per zone, one Pod CIDR each, zones named a to z. */
 const MAX_ZONES = 26;
 const MAX_REPLICAS = 10;
 
@@ -52,18 +52,18 @@ function wholeNumbers(min: number, max: number): (value: string) => number[] {
 
 const DESCRIPTION = `What it does, for each run and each size (zones × replicas per zone), in that order so that
 a slow moment of the machine spreads over every size:
-  1. starts a fresh kwok lab (scripts/lab.sh) with one node per zone, each of --node-cpus and
+  1. starts a fresh test cluster (scripts/test-cluster.sh) with one node per zone, each of --node-cpus and
      --node-memory (a common real node's size: minikube's 2 CPUs leave 3 replicas per zone no room
-     for the switch, which runs both dataplanes at once), and the lab's istiod;
+     for the switch, which runs both dataplanes at once), and the test cluster's istiod;
   2. creates a stack of this program on a throwaway backend, the program's defaults but for the
-     lab's cluster and the zones and replicas asked for;
+     test cluster and the zones and replicas asked for;
   3. times each step on the real engine: first preview, up from empty, a preview that must find no
      change, the switch to ambient, the switch back, destroy, with --parallel as the project's tools
      pass it; with each step's resources, the most operations in flight at once and the slowest, the peak
      resident memory of the engine (the Pulumi CLI), of the provider plugins and of this process
      (which runs the program inline), and for the three ups istiod's own push figures (one client
      per zone connected: the zone's client sidecar, or each node's ztunnel);
-  4. stops the lab.
+  4. stops the test cluster.
 Results go to --out after every run: results.json (every sample, the summary and the machine),
 results.md (the table and the ratios) and time-by-size.svg; the engine's output per cycle in logs/.
 Printed last: each step's median time at the largest size over the smallest.`;
@@ -93,10 +93,12 @@ export function benchCommand() {
     )
     .addOption(new Option("--runs <n>", "runs of every size").default(3).argParser(wholeNumber(1, 20)))
     .addOption(
-      new Option("--node-cpus <n>", "each lab node's CPUs").default(8).argParser(wholeNumber(1, 256)),
+      new Option("--node-cpus <n>", "each test cluster node's CPUs")
+        .default(8)
+        .argParser(wholeNumber(1, 256)),
     )
     .addOption(
-      new Option("--node-memory <quantity>", "each lab node's memory, in Mi or Gi")
+      new Option("--node-memory <quantity>", "each test cluster node's memory, in Mi or Gi")
         .default("32Gi")
         .argParser((value) => {
           if (!/^[1-9]\d*(Mi|Gi)$/.test(value))
@@ -112,7 +114,7 @@ export function benchCommand() {
     .addOption(
       new Option(
         "--control-plane-rate-limits <limits>",
-        "the lab's controller-manager and scheduler: `off`, as the lab runs them, or `upstream`, Kubernetes' defaults (the controller-manager at 20 requests a second for all its controllers)",
+        "the test cluster's controller-manager and scheduler: `off`, as the cluster tier runs them, or `upstream`, Kubernetes' defaults (the controller-manager at 20 requests a second for all its controllers)",
       )
         .choices(CONTROL_PLANE_RATE_LIMITS)
         .default("off"),

@@ -6,8 +6,8 @@ import * as k8s from "@kubernetes/client-node";
 import { ISTIO_NAMESPACE, LAB_ISTIOD_REQUESTS } from "../../stacks/istio-releases";
 import { proxyContainer } from "../../readers/live-mesh";
 
-/** Where the lab's istiod listens: loopback only, the webhook port as in the pod. */
-export const LAB_ISTIOD = {
+/** Where the test cluster's istiod listens: loopback only, the webhook port as in the pod. */
+export const TEST_ISTIOD = {
   host: "127.0.0.1",
   xds: 15010,
   secureXds: 15012,
@@ -17,17 +17,17 @@ export const LAB_ISTIOD = {
 };
 
 /**
- * The Helm values the lab sets through `istio.values` so that the API server calls the local
+ * The Helm values the test cluster sets through `istio.values` so that the API server calls the local
  * istiod: its webhooks by URL, since nothing behind the `istiod` Service runs in a kwok cluster.
  */
-export function labIstioValues(): Record<string, unknown> {
-  const base = `https://${LAB_ISTIOD.host}:${LAB_ISTIOD.webhook}`;
+export function testIstioValues(): Record<string, unknown> {
+  const base = `https://${TEST_ISTIOD.host}:${TEST_ISTIOD.webhook}`;
   return {
     base: { base: { validationURL: `${base}/validate` } },
     istiod: {
       istiodRemote: { injectionURL: `${base}/inject` },
       base: { validationURL: `${base}/validate` },
-      // The lab's nodes are minikube's size; the program sizes istiod so on minikube.
+      // The test cluster's nodes are minikube's size; the program sizes istiod so on minikube.
       pilot: { resources: { requests: LAB_ISTIOD_REQUESTS } },
     },
   };
@@ -47,7 +47,7 @@ export interface IstiodRun {
 }
 
 /**
- * Plays, in the kwok lab, the two parts of Istio that run as pods with real work to do:
+ * Plays, on the test cluster, the two parts of Istio that run as pods with real work to do:
  *
  * - **istiod**: for the newest istiod pod that the program's Helm release created, it runs
  *   `pilot-discovery` as a local process with that pod's arguments and environment (mesh config and
@@ -58,7 +58,7 @@ export interface IstiodRun {
  *   it when the namespace leaves ambient, which is what istiod reads to send such a pod's traffic to
  *   ztunnel over HBONE.
  */
-export class LabIstiod {
+export class TestIstiod {
   readonly runs: IstiodRun[] = [];
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
@@ -101,7 +101,7 @@ export class LabIstiod {
       await this.followIstiod();
       await this.playCni();
     } catch {
-      // The API server is briefly unreachable while the lab starts or stops; the next tick retries.
+      // The API server is briefly unreachable while the test cluster starts or stops; the next tick retries.
     } finally {
       this.ticking = false;
     }
@@ -157,7 +157,7 @@ export class LabIstiod {
     const run = this.runs[this.runs.length - 1];
     if (!run || run.readyAt || !this.child) return;
     try {
-      const response = await fetch(`http://${LAB_ISTIOD.host}:${LAB_ISTIOD.http}/ready`);
+      const response = await fetch(`http://${TEST_ISTIOD.host}:${TEST_ISTIOD.http}/ready`);
       if (response.ok) run.readyAt = Date.now();
     } catch {
       // Not listening yet.
@@ -234,26 +234,26 @@ export function resolveEnv(env: k8s.V1EnvVar[], pod: k8s.V1Pod): Record<string, 
       (variable.valueFrom?.fieldRef ? fields[variable.valueFrom.fieldRef.fieldPath] : undefined);
     if (value !== undefined) resolved[variable.name] = value;
   }
-  // The lab's kubeconfig comes by flag, not from a remote-cluster secret mounted in the pod.
+  // The test cluster's kubeconfig comes by flag, not from a remote-cluster secret mounted in the pod.
   delete resolved.KUBECONFIG;
   // Its serving certificate then covers the loopback address the webhooks and readers use.
-  resolved.ISTIOD_CUSTOM_HOST = LAB_ISTIOD.host;
+  resolved.ISTIOD_CUSTOM_HOST = TEST_ISTIOD.host;
   return resolved;
 }
 
-/** The pod's arguments, with every listener on loopback and the lab's kubeconfig in place of in-cluster config. */
+/** The pod's arguments, with every listener on loopback and the test cluster's kubeconfig in place of in-cluster config. */
 export function localArgs(args: string[], kubeconfigPath: string): string[] {
   const listeners: Record<string, number> = {
-    "--monitoringAddr": LAB_ISTIOD.monitoring,
-    "--httpAddr": LAB_ISTIOD.http,
-    "--grpcAddr": LAB_ISTIOD.xds,
-    "--secureGRPCAddr": LAB_ISTIOD.secureXds,
-    "--httpsAddr": LAB_ISTIOD.webhook,
+    "--monitoringAddr": TEST_ISTIOD.monitoring,
+    "--httpAddr": TEST_ISTIOD.http,
+    "--grpcAddr": TEST_ISTIOD.xds,
+    "--secureGRPCAddr": TEST_ISTIOD.secureXds,
+    "--httpsAddr": TEST_ISTIOD.webhook,
   };
   const kept = args.filter((arg) => !Object.keys(listeners).some((flag) => arg.startsWith(`${flag}=`)));
   return [
     ...kept,
-    ...Object.entries(listeners).map(([flag, port]) => `${flag}=${LAB_ISTIOD.host}:${port}`),
+    ...Object.entries(listeners).map(([flag, port]) => `${flag}=${TEST_ISTIOD.host}:${port}`),
     `--kubeconfig=${kubeconfigPath}`,
   ];
 }

@@ -11,7 +11,7 @@ import type { OnPath } from "../../readers/machine";
 import { NodeLabels, readNodes } from "../../readers/nodes";
 import { FetchText } from "../../stacks/charts";
 import { DEFAULTS } from "../../stacks/contract";
-import { labMinor } from "../../stacks/versions";
+import { testedMinor } from "../../stacks/versions";
 
 /** The chart repository's index as the runs see it: every chart at the default Istio version. */
 export const ISTIO_CHART_INDEX = `entries:\n${["base", "istiod", "cni", "ztunnel", "gateway"]
@@ -26,7 +26,7 @@ export const GATEWAY_API_CRDS = ["gatewayclasses", "gateways"]
       "kind: CustomResourceDefinition",
       "metadata:",
       "  annotations:",
-      `    gateway.networking.k8s.io/bundle-version: ${labMinor().gatewayApi}`,
+      `    gateway.networking.k8s.io/bundle-version: ${testedMinor().gatewayApi}`,
       `  name: ${plural}.gateway.networking.k8s.io`,
       "spec:",
       "  group: gateway.networking.k8s.io",

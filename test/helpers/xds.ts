@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as readline from "readline";
 import * as k8s from "@kubernetes/client-node";
 import { proxyContainer } from "../../readers/live-mesh";
-import { LAB_ISTIOD } from "./istiod";
+import { TEST_ISTIOD } from "./istiod";
 
 /** One line of xds-reader: a full snapshot of what istiod sent, or a connection event. */
 export interface ReaderLine {
@@ -91,7 +91,7 @@ export function ztunnelIdentity(pod: k8s.V1Pod, proxyVersion: string): ProxyIden
 
 function readerArgs(identity: ProxyIdentity, hosts: string[], watch?: string): string[] {
   return [
-    `--addr=${LAB_ISTIOD.host}:${LAB_ISTIOD.xds}`,
+    `--addr=${TEST_ISTIOD.host}:${TEST_ISTIOD.xds}`,
     `--kind=${identity.kind}`,
     `--node=${identity.node}`,
     `--metadata=${JSON.stringify(identity.metadata)}`,

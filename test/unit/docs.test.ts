@@ -18,7 +18,7 @@ describe("docs/versions.md", () => {
       row.kubernetes ? `1.${row.kubernetes.min}–1.${row.kubernetes.max}` : unknown,
       row.gatewayApi ?? unknown,
       endOfLifeText(row),
-      row.judgedByLab ? "yes" : "no",
+      row.judgedByTests ? "yes" : "no",
     ]);
     const cells = table!
       .split("\n")

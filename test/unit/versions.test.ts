@@ -5,7 +5,7 @@ import {
   DEFAULT_KUBERNETES_VERSION,
   ISTIO_MINORS,
   istioMinor,
-  labMinor,
+  testedMinor,
   minorPath,
   versionNotes,
 } from "../../stacks/versions";
@@ -26,10 +26,10 @@ describe("the version table", () => {
     ]);
   });
 
-  it("installs by default the newest patch of the one minor the lab judges, on Kubernetes it supports", () => {
-    expect(labMinor().minor).toBe("1.30");
-    expect(DEFAULT_ISTIO_VERSION).toBe(labMinor().newestPatch);
-    const range = labMinor().kubernetes;
+  it("installs by default the newest patch of the one minor the tests judge, on Kubernetes it supports", () => {
+    expect(testedMinor().minor).toBe("1.30");
+    expect(DEFAULT_ISTIO_VERSION).toBe(testedMinor().newestPatch);
+    const range = testedMinor().kubernetes;
     expect(range).toEqual({ min: 32, max: 36 });
     expect(DEFAULT_KUBERNETES_VERSION).toMatch(new RegExp(`^v1\\.${range?.max}\\.\\d+$`));
   });
@@ -46,7 +46,7 @@ describe("the version table", () => {
     });
   });
 
-  it("names the 1.26 behaviours the lab's 1.30 does not show", () => {
+  it("names the 1.26 behaviours the tests' 1.30 does not show", () => {
     const differences = istioMinor("1.26.6")?.differences.join("\n") ?? "";
     expect(differences).toContain("`terminationGracePeriodSeconds: 2`");
     expect(differences).toContain("`publishNotReadyAddresses: true`");
@@ -195,10 +195,10 @@ describe("what preview says about versions", () => {
       "Kubernetes v1.32 reached its upstream end of life on 2026-02-28; new stacks get v1.36.5",
     );
     expect(notes[3]).toBe(
-      "Istio 1.26 reached its end of life on 2025-12-22: it gets no security fixes. The newest supported release the lab judges is 1.30.5",
+      "Istio 1.26 reached its end of life on 2025-12-22: it gets no security fixes. The newest supported release this project's tests judge is 1.30.5",
     );
     expect(notes[4]).toMatch(
-      /^the lab judges Istio 1\.30; 1\.26's webhook, injection and proxy configuration are not judged here\. Where 1\.26 differs: /,
+      /^this project's tests judge Istio 1\.30 by its own istiod; 1\.26's webhook, injection and proxy configuration are not judged by them\. Where 1\.26 differs: /,
     );
     expect(notes).toHaveLength(5);
   });

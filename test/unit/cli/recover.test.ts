@@ -29,7 +29,7 @@ describe("a patch the killed update applied but the state does not record", () =
   const deployment = {
     resources: [
       {
-        urn: "urn:pulumi:lab::istio-locality::pulumi:pulumi:Stack::istio-locality-lab",
+        urn: "urn:pulumi:lab::istio-locality::pulumi:pulumi:Stack::istio-locality-test",
         type: "pulumi:pulumi:Stack",
       },
       {

@@ -8,35 +8,35 @@ import * as path from "path";
 import { promisify } from "util";
 import { summarisePlan } from "../../cli/preview-switch/plan";
 import { ENGINE_PARALLEL } from "../../stacks/contract";
-import { labIstioValues } from "../helpers/istiod";
+import { testIstioValues } from "../helpers/istiod";
 import {
   charts,
   cluster,
   kubeconfig,
-  lab,
-  LAB_MIN_READY_SECONDS,
+  tier,
+  TIER_MIN_READY_SECONDS,
   NAMESPACE,
   NODES,
   timed,
   UNRECORDED_COMMIT,
-} from "../helpers/lab-setting";
+} from "../helpers/cluster-tier-setting";
 import { PROJECT_DIR } from "../helpers/stacks";
 import { createTestStack } from "../helpers/workspace";
 
 export function lifecycleSteps(): void {
   it("6. destroy leaves no namespace, release, Istio custom resource, zone label or stack file behind", async () => {
     await timed("destroy", () =>
-      lab.test.stack.destroy({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
+      tier.test.stack.destroy({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
     );
-    lab.destroyed = true;
+    tier.destroyed = true;
     const namespaces = await cluster.namespaceNames();
     for (const namespace of [NAMESPACE, "istio-system", "istio-ingress"])
       expect(namespaces).not.toContain(namespace);
     // Istio's CRDs stay (the base chart marks them `helm.sh/resource-policy: keep`); nothing of them does.
     expect(await cluster.istioCustomResources()).toEqual([]);
     expect(Object.values(await cluster.nodeZones()).filter((zone) => zone !== undefined)).toEqual([]);
-    await lab.test.remove();
-    expect(fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${lab.test.name}.yaml`))).toBe(false);
+    await tier.test.remove();
+    expect(fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${tier.test.name}.yaml`))).toBe(false);
   });
 
   it("7. a stack deployed by the last commit before versions were recorded keeps them: its preview changes nothing and says how to move", async () => {
@@ -59,8 +59,8 @@ export function lifecycleSteps(): void {
     const config = {
       dataplaneMode: "sidecar",
       cluster: { provider: "existing", kubeconfig, nodeZones: NODES },
-      istio: { chartDirectory: charts, values: labIstioValues() },
-      bookinfo: { minReadySeconds: LAB_MIN_READY_SECONDS },
+      istio: { chartDirectory: charts, values: testIstioValues() },
+      bookinfo: { minReadySeconds: TIER_MIN_READY_SECONDS },
     };
     const current = await createTestStack("previous", config);
     const stackFile = `Pulumi.${current.name}.yaml`;

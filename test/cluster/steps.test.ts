@@ -1,5 +1,5 @@
 import { DEFAULTS } from "../../stacks/contract";
-import { labIstioValues } from "../helpers/istiod";
+import { testIstioValues } from "../helpers/istiod";
 import {
   analyzed,
   charts,
@@ -7,10 +7,10 @@ import {
   gatewayApi,
   istiod,
   kubeconfig,
-  lab,
-  LAB_MIN_READY_SECONDS,
+  tier,
+  TIER_MIN_READY_SECONDS,
   NODES,
-} from "../helpers/lab-setting";
+} from "../helpers/cluster-tier-setting";
 import { createTestStack } from "../helpers/workspace";
 import { drainSteps } from "./drain";
 import { installSteps } from "./install";
@@ -20,10 +20,10 @@ import { switchSteps } from "./switch";
 
 jest.setTimeout(30 * 60 * 1000);
 
-describe("the program against a real API server (kwok lab)", () => {
+describe("the program against a real API server (the test cluster)", () => {
   beforeAll(async () => {
     istiod.start();
-    lab.test = await createTestStack("lab", {
+    tier.test = await createTestStack("cluster", {
       dataplaneMode: "sidecar",
       cluster: {
         provider: "existing",
@@ -31,18 +31,18 @@ describe("the program against a real API server (kwok lab)", () => {
         nodeZones: NODES,
         kubernetesVersion: DEFAULTS.cluster.kubernetesVersion,
       },
-      istio: { chartDirectory: charts, gatewayApiCrds: gatewayApi, values: labIstioValues() },
+      istio: { chartDirectory: charts, gatewayApiCrds: gatewayApi, values: testIstioValues() },
       // Strict mTLS from the start: it must hold in both modes and through both switches.
       mtls: "strict",
-      // kwok's pods are ready the moment they run, and the lab's istiod pushes within a second: a short
+      // kwok's pods are ready the moment they run, and the test cluster's istiod pushes within a second: a short
       // wait keeps every rollout generation of the tier short without changing what it proves.
-      bookinfo: { minReadySeconds: LAB_MIN_READY_SECONDS },
+      bookinfo: { minReadySeconds: TIER_MIN_READY_SECONDS },
     });
   });
 
   afterAll(async () => {
-    if (lab.test && !lab.destroyed) await lab.test.stack.destroy({ onOutput: () => undefined });
-    if (lab.test) await lab.test.remove();
+    if (tier.test && !tier.destroyed) await tier.test.stack.destroy({ onOutput: () => undefined });
+    if (tier.test) await tier.test.remove();
     await istiod?.stop();
     console.log(
       `istiod ran ${istiod?.runs.length} times: ` +

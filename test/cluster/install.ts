@@ -9,7 +9,7 @@ import { measureSwitch } from "../../cli/switch/measure";
 import { PROBE_RUN_LABEL } from "../../cli/switch/probe";
 import { checkLocality } from "../../cli/verify/check";
 import { configKey, DEFAULTS, ENGINE_PARALLEL } from "../../stacks/contract";
-import { istioMinorOf, labMinor } from "../../stacks/versions";
+import { istioMinorOf, testedMinor } from "../../stacks/versions";
 import {
   expectAnalyzeClean,
   expectInjected,
@@ -17,13 +17,13 @@ import {
   expectTrafficDistribution,
   expectValidatedByIstio,
   expectWorkloadsInTheirZones,
-} from "../helpers/lab-cluster-checks";
-import { expectSidecarEndpoints, expectSidecarsAcceptOnlyMtls } from "../helpers/lab-mesh-checks";
+} from "../helpers/cluster-tier-checks";
+import { expectSidecarEndpoints, expectSidecarsAcceptOnlyMtls } from "../helpers/cluster-tier-mesh-checks";
 import {
   cluster,
   hostOf,
   istioBin,
-  lab,
+  tier,
   NAMESPACE,
   networkingObject,
   NODES,
@@ -31,26 +31,26 @@ import {
   SETTLING,
   STRICT_MTLS,
   timed,
-} from "../helpers/lab-setting";
+} from "../helpers/cluster-tier-setting";
 import { PROJECT_DIR } from "../helpers/stacks";
 import { inlineProgram } from "../helpers/workspace";
 
 export function installSteps(): void {
-  it("0. the lab runs the Kubernetes and Istio minors the program installs by default", async () => {
+  it("0. the test cluster runs the Kubernetes and Istio minors the program installs by default", async () => {
     const server = (await cluster.version.getCode()).body;
     expect(`v${server.major}.${server.minor}`).toBe(DEFAULTS.cluster.kubernetesVersion.replace(/\.\d+$/, ""));
     const { stdout } = await promisify(execFile)(path.join(istioBin, "pilot-discovery"), [
       "version",
       "--short",
     ]);
-    // "client version: 1.30-alpha.<commit>": the minor of the release branch the lab builds.
+    // "client version: 1.30-alpha.<commit>": the minor of the release branch the test cluster builds.
     expect(/(\d+\.\d+)-/.exec(stdout)?.[1]).toBe(istioMinorOf(DEFAULTS.istio.version));
-    expect(labMinor().minor).toBe(istioMinorOf(DEFAULTS.istio.version));
+    expect(testedMinor().minor).toBe(istioMinorOf(DEFAULTS.istio.version));
   });
 
   it("1. up in sidecar mode: releases, zones, labels, locality, gateway", async () => {
     const result = await timed("up (sidecar)", () =>
-      lab.test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
+      tier.test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL }),
     );
     expect(result.summary.result).toBe("succeeded");
     expect(await cluster.nodeZones()).toEqual(NODES);
@@ -108,8 +108,8 @@ export function installSteps(): void {
 
   it("1b. failover and off, as istiod computes them for each zone's client", async () => {
     for (const intent of ["failover", "off", "strict"] as const) {
-      await lab.test.stack.setConfig(configKey("locality"), { value: intent });
-      await lab.test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL });
+      await tier.test.stack.setConfig(configKey("locality"), { value: intent });
+      await tier.test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL });
       await waitFor(
         `istiod to push the ${intent} endpoints`,
         async (): Promise<Check<true>> => {
@@ -128,8 +128,8 @@ export function installSteps(): void {
   it("1c. verify and switch see that kwok pods serve no traffic and say so instead of reporting numbers", async () => {
     const deployed = await connectStack({
       workDir: PROJECT_DIR,
-      stackName: lab.test.name,
-      envVars: lab.test.envVars,
+      stackName: tier.test.name,
+      envVars: tier.test.envVars,
       program: inlineProgram,
     });
     const log: string[] = [];
@@ -156,7 +156,7 @@ export function installSteps(): void {
   });
 
   it("2. a second preview reports no changes", async () => {
-    const preview = await timed("preview, no changes", () => lab.test.stack.preview({ diff: false }));
+    const preview = await timed("preview, no changes", () => tier.test.stack.preview({ diff: false }));
     // `read` is the stack reading its own previous outputs, every run; it changes nothing.
     expect(Object.keys(preview.changeSummary).filter((op) => op !== "same" && op !== "read")).toEqual([]);
   });

@@ -1,4 +1,4 @@
-/** The lab tier's checks of what the API server holds: releases, labels, workloads per zone, endpoints, the waypoint. */
+/** The cluster tier's checks of what the API server holds: releases, labels, workloads per zone, endpoints, the waypoint. */
 import type * as k8s from "@kubernetes/client-node";
 import { execFile } from "child_process";
 import * as path from "path";
@@ -9,14 +9,14 @@ import { MODE_ANNOTATION, WAYPOINT } from "../../stacks/contract";
 import { destinationRuleSpec } from "../../stacks/destination-rules";
 import { Observed, ServiceEndpoint, SwitchWatcher } from "./cluster";
 import { hasSidecar } from "./istiod";
-import { expectWaypointEndpoints, expectZtunnelConfig } from "./lab-mesh-checks";
+import { expectWaypointEndpoints, expectZtunnelConfig } from "./cluster-tier-mesh-checks";
 import {
   analyzed,
   cluster,
   istioBin,
   IstioObject,
   kubeconfig,
-  LAB_MIN_READY_SECONDS,
+  TIER_MIN_READY_SECONDS,
   NAMESPACE,
   PROXY_IMAGE,
   readyZones,
@@ -24,7 +24,7 @@ import {
   REVIEWS,
   SETTLING,
   ZONES,
-} from "./lab-setting";
+} from "./cluster-tier-setting";
 
 export async function expectSidecarMode(): Promise<void> {
   expect(await cluster.helmReleases("istio-system")).toEqual(["istio-base", "istiod"]);
@@ -196,7 +196,7 @@ export async function expectWaypointInEveryZone(): Promise<k8s.V1Pod[]> {
   );
   expect([deployment?.spec?.replicas, deployment?.spec?.minReadySeconds]).toEqual([
     ZONES.length,
-    LAB_MIN_READY_SECONDS,
+    TIER_MIN_READY_SECONDS,
   ]);
   const nodeZones = await cluster.nodeZones();
   const pods = (await cluster.pods(NAMESPACE)).filter(isWaypointPod).filter(podReady);
@@ -204,7 +204,7 @@ export async function expectWaypointInEveryZone(): Promise<k8s.V1Pod[]> {
   return pods;
 }
 
-/** `istioctl analyze` over the lab: no error; its warnings go to the log. */
+/** `istioctl analyze` over the test cluster: no error; its warnings go to the log. */
 export async function expectAnalyzeClean(after: string): Promise<void> {
   const run = await promisify(execFile)(
     path.join(istioBin, "istioctl"),

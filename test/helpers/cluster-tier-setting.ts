@@ -1,10 +1,10 @@
-/** What every step of the lab tier shares: its environment, its cluster and istiod, and the stack it runs on. */
+/** What every step of the test cluster tier shares: its environment, its cluster and istiod, and the stack it runs on. */
 import * as path from "path";
 import { defaultNodeZones, defaultReviewsZones, minikubeNodeNames } from "../../stacks/config";
 import { BOOKINFO_SERVICES, DEFAULTS, MODE_ANNOTATION } from "../../stacks/contract";
 import { ClusterReader, ServiceEndpoint } from "./cluster";
 import { toolEnv } from "./env";
-import { LabIstiod } from "./istiod";
+import { TestIstiod } from "./istiod";
 import { GATEWAY_API_CRD_PLURALS } from "./stacks";
 import { TestStack } from "./workspace";
 
@@ -13,19 +13,19 @@ export const UNRECORDED_COMMIT = "4f2f79c88c60b7bbefd9eeb2fd03882a1e0d783c";
 
 export const {
   KUBECONFIG: kubeconfig,
-  LAB_PROFILE: profile,
+  TEST_CLUSTER_PROFILE: profile,
   ISTIO_LOCALITY_CHARTS: charts,
   ISTIO_LOCALITY_ISTIO_BIN: istioBin,
   ISTIO_LOCALITY_GATEWAY_API: gatewayApi,
 } = toolEnv(
   [
     "KUBECONFIG",
-    "LAB_PROFILE",
+    "TEST_CLUSTER_PROFILE",
     "ISTIO_LOCALITY_CHARTS",
     "ISTIO_LOCALITY_ISTIO_BIN",
     "ISTIO_LOCALITY_GATEWAY_API",
   ],
-  "this tier through scripts/test-tier.sh lab",
+  "this tier through scripts/test-tier.sh cluster",
 );
 export const REGION = DEFAULTS.cluster.region;
 /** The proxy version the readers present: the program's Istio version, whose proxy image the pods name. */
@@ -43,7 +43,7 @@ export const REVIEWS = Object.fromEntries(
   Object.entries(defaultReviewsZones(ZONES)).map(([version, zone]) => [`reviews-${version}`, zone]),
 );
 
-export const LAB_MIN_READY_SECONDS = 3;
+export const TIER_MIN_READY_SECONDS = 3;
 
 export const durations: [string, number][] = [];
 export async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
@@ -65,7 +65,7 @@ export const labelsOf = (o: { object: any }): Record<string, string> => o.object
 /** An IP address as protojson gives a bytes field (base64), in dotted form. */
 export const addressOf = (base64: string | undefined): string | undefined =>
   base64 === undefined ? undefined : [...Buffer.from(base64, "base64")].join(".");
-/** An Istio resource the lab asks Istio's webhook to judge. */
+/** An Istio resource the test cluster asks Istio's webhook to judge. */
 export interface IstioObject {
   group: string;
   plural: string;
@@ -78,7 +78,7 @@ export const networkingObject = (plural: string, name: string): IstioObject => (
   namespace: NAMESPACE,
   name,
 });
-/** The mesh-wide PeerAuthentication the lab's `mtls: strict` declares. */
+/** The mesh-wide PeerAuthentication the test cluster's `mtls: strict` declares. */
 export const STRICT_MTLS: IstioObject = {
   group: "security.istio.io",
   plural: "peerauthentications",
@@ -91,11 +91,11 @@ export const GATEWAY_API_CRDS = GATEWAY_API_CRD_PLURALS.map(
   (plural) => `${plural}.gateway.networking.k8s.io`,
 );
 
-/** The lab's API server, read through the kubeconfig the tier started it with. */
+/** The test cluster's API server, read through the kubeconfig the tier started it with. */
 export const cluster = ClusterReader.fromFile(kubeconfig);
-/** Istio's own istiod (pilot-discovery), run against the lab; started before the first step. */
-export const istiod = new LabIstiod(kubeconfig, path.join(istioBin, "pilot-discovery"));
+/** Istio's own istiod (pilot-discovery), run against the test cluster; started before the first step. */
+export const istiod = new TestIstiod(kubeconfig, path.join(istioBin, "pilot-discovery"));
 /** The stack every step runs on, created before the first step; destroyed by step 6 or after the last. */
-export const lab = { destroyed: false } as { test: TestStack; destroyed: boolean };
+export const tier = { destroyed: false } as { test: TestStack; destroyed: boolean };
 
 export const analyzed: string[] = [];

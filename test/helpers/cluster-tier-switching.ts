@@ -1,11 +1,11 @@
-/** How the lab tier runs a switch: `up` under a watcher and xDS readers, cancelled or killed where a step asks. */
+/** How the test cluster tier runs a switch: `up` under a watcher and xDS readers, cancelled or killed where a step asks. */
 import { execFile } from "child_process";
 import { promisify } from "util";
 import { Check, waitFor } from "../../cli/shared/interrupt";
 import { ENGINE_PARALLEL, MODE_KEY } from "../../stacks/contract";
 import { Observed, SwitchWatcher } from "./cluster";
-import { followSwitch, inZoneGaps } from "./lab-mesh-checks";
-import { cluster, lab, NAMESPACE, timed } from "./lab-setting";
+import { followSwitch, inZoneGaps } from "./cluster-tier-mesh-checks";
+import { cluster, NAMESPACE, tier, timed } from "./cluster-tier-setting";
 
 /** Kills the Pulumi CLI running this stack's update and its provider plugins, as a dead laptop would. */
 export async function killEngine(): Promise<void> {
@@ -13,7 +13,7 @@ export async function killEngine(): Promise<void> {
     (await promisify(execFile)("pgrep", args).catch(() => ({ stdout: "" }))).stdout
       .split("\n")
       .filter(Boolean);
-  for (const engine of await pgrep(["-f", `pulumi up .*--stack ${lab.test.name}( |$)`])) {
+  for (const engine of await pgrep(["-f", `pulumi up .*--stack ${tier.test.name}( |$)`])) {
     const plugins = await pgrep(["-P", engine]);
     for (const pid of [engine, ...plugins]) process.kill(Number(pid), "SIGKILL");
   }
@@ -76,13 +76,13 @@ export async function switchThrough(
   const replaced: string[] = [];
   try {
     for (const run of runs) {
-      await lab.test.stack.setConfig(MODE_KEY, { value: run.mode });
+      await tier.test.stack.setConfig(MODE_KEY, { value: run.mode });
       let log = "";
       const onOutput = (text: string) => (log += text);
       const parallel = run.parallel ?? ENGINE_PARALLEL;
       if (run.failsWith) {
         const message = await timed(run.label, () =>
-          lab.test.stack.up({ onOutput, parallel }).then(
+          tier.test.stack.up({ onOutput, parallel }).then(
             () => "completed",
             (error: Error) => error.message,
           ),
@@ -92,7 +92,7 @@ export async function switchThrough(
         const killAt = run.killAt;
         const started = watcher.latest();
         const outcome = await timed(run.label, async () => {
-          const update = lab.test.stack.up({ onOutput, parallel }).then(
+          const update = tier.test.stack.up({ onOutput, parallel }).then(
             () => "completed",
             (error: Error) => error.message,
           );
@@ -111,7 +111,7 @@ export async function switchThrough(
         });
         expect([run.label, outcome]).toEqual([run.label, expect.stringContaining("SIGKILL")]);
       } else if (!run.cancelAt) {
-        const result = await timed(run.label, () => lab.test.stack.up({ onOutput, parallel }));
+        const result = await timed(run.label, () => tier.test.stack.up({ onOutput, parallel }));
         const replacements = result.summary.resourceChanges?.replace ?? 0;
         if (replacements > 0) replaced.push(`${run.label}: ${replacements} replaced`);
       } else {
@@ -123,7 +123,7 @@ export async function switchThrough(
         }, 100);
         try {
           const outcome = await timed(run.label, () =>
-            lab.test.stack.up({ onOutput, parallel, signal: abort.signal }).then(
+            tier.test.stack.up({ onOutput, parallel, signal: abort.signal }).then(
               () => "completed",
               (error: Error) => (abort.signal.aborted ? "failed" : `failed on its own: ${error.message}`),
             ),

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# A real Kubernetes control plane for the "real API server" test tier, built and run offline:
+# The test cluster of the cluster tier: a real Kubernetes control plane, built and run offline:
 # kube-apiserver, kube-controller-manager and kube-scheduler from the Go module proxy, etcd, and
 # kwok faking minikube-like nodes, three unless told (nodes and pods turn Ready without a kubelet).
 #
-#   scripts/lab.sh build   build the binaries into the cache (cached; a warm run takes seconds)
-#   scripts/lab.sh start   start the cluster and its nodes (a running cluster is left as is)
-#   scripts/lab.sh stop    delete the cluster and anything of it still running (always safe)
-#   scripts/lab.sh env     print export lines for KUBECONFIG, LAB_PROFILE, LAB_NODES, PATH
-#   scripts/lab.sh check   exit 0 only if every binary is built and reports its pinned version
+#   scripts/test-cluster.sh build   build the binaries into the cache (cached; a warm run takes seconds)
+#   scripts/test-cluster.sh start   start the cluster and its nodes (a running cluster is left as is)
+#   scripts/test-cluster.sh stop    delete the cluster and anything of it still running (always safe)
+#   scripts/test-cluster.sh env     print export lines for KUBECONFIG, TEST_CLUSTER_PROFILE, TEST_CLUSTER_NODES, PATH
+#   scripts/test-cluster.sh check   exit 0 only if every binary is built and reports its pinned version
 #
-# Environment: ISTIO_LOCALITY_CACHE (default ~/.cache/istio-locality), LAB_CLUSTER (kwokctl cluster
-# name), LAB_PROFILE (node name prefix, as minikube's profile), LAB_NODE_COUNT (nodes, named as
-# minikube names them: <profile>, <profile>-m02, ...; default 3, at most 254), LAB_NODE_CPUS and
-# LAB_NODE_MEMORY (each node's capacity; default 2 and 4Gi, minikube's), LAB_ETCD=debian (use Debian's
+# Environment: ISTIO_LOCALITY_CACHE (default ~/.cache/istio-locality), TEST_CLUSTER_NAME (kwokctl cluster
+# name), TEST_CLUSTER_PROFILE (node name prefix, as minikube's profile), TEST_CLUSTER_NODE_COUNT (nodes, named as
+# minikube names them: <profile>, <profile>-m02, ...; default 3, at most 254), TEST_CLUSTER_NODE_CPUS and
+# TEST_CLUSTER_NODE_MEMORY (each node's capacity; default 2 and 4Gi, minikube's), TEST_CLUSTER_ETCD=debian (use Debian's
 # etcd-server 3.4 instead of building etcd 3.6, for when the module build is not possible),
-# LAB_RATE_LIMITS (off, the default, or upstream: the controller-manager's and scheduler's client
+# TEST_CLUSTER_RATE_LIMITS (off, the default, or upstream: the controller-manager's and scheduler's client
 # rate limits, see kwokctl_config).
 set -euo pipefail
 
@@ -43,36 +43,36 @@ readonly KWOK_VERSION=v0.8.0
 
 # shellcheck source=scripts/cache.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
-readonly CLUSTER="${LAB_CLUSTER:-istio-locality-lab}"
-readonly PROFILE="${LAB_PROFILE:-istio-locality-lab}"
-readonly NODE_COUNT="${LAB_NODE_COUNT:-3}"
+readonly CLUSTER="${TEST_CLUSTER_NAME:-istio-locality-test}"
+readonly PROFILE="${TEST_CLUSTER_PROFILE:-istio-locality-test}"
+readonly NODE_COUNT="${TEST_CLUSTER_NODE_COUNT:-3}"
 if ! [[ $NODE_COUNT =~ ^[1-9][0-9]*$ ]] || ((NODE_COUNT > 254)); then
-  echo "lab.sh: LAB_NODE_COUNT must be a whole number from 1 to 254 (one pod CIDR 10.244.<i>.0/24 per node), not '$NODE_COUNT'" >&2
+  echo "test-cluster.sh: TEST_CLUSTER_NODE_COUNT must be a whole number from 1 to 254 (one pod CIDR 10.244.<i>.0/24 per node), not '$NODE_COUNT'" >&2
   exit 2
 fi
 NODES=("$PROFILE")
 for ((n = 2; n <= NODE_COUNT; n++)); do NODES+=("$(printf '%s-m%02d' "$PROFILE" "$n")"); done
 readonly NODES
-readonly NODE_CPUS="${LAB_NODE_CPUS:-2}"
-readonly NODE_MEMORY="${LAB_NODE_MEMORY:-4Gi}"
+readonly NODE_CPUS="${TEST_CLUSTER_NODE_CPUS:-2}"
+readonly NODE_MEMORY="${TEST_CLUSTER_NODE_MEMORY:-4Gi}"
 [[ $NODE_CPUS =~ ^[1-9][0-9]*$ ]] || {
-  echo "lab.sh: LAB_NODE_CPUS must be a whole number of CPUs, not '$NODE_CPUS'" >&2
+  echo "test-cluster.sh: TEST_CLUSTER_NODE_CPUS must be a whole number of CPUs, not '$NODE_CPUS'" >&2
   exit 2
 }
 [[ $NODE_MEMORY =~ ^[1-9][0-9]*(Mi|Gi)$ ]] || {
-  echo "lab.sh: LAB_NODE_MEMORY must be a quantity in Mi or Gi (such as 4Gi), not '$NODE_MEMORY'" >&2
+  echo "test-cluster.sh: TEST_CLUSTER_NODE_MEMORY must be a quantity in Mi or Gi (such as 4Gi), not '$NODE_MEMORY'" >&2
   exit 2
 }
-readonly ETCD_SOURCE="${LAB_ETCD:-module}"
-readonly RATE_LIMITS="${LAB_RATE_LIMITS:-off}"
+readonly ETCD_SOURCE="${TEST_CLUSTER_ETCD:-module}"
+readonly RATE_LIMITS="${TEST_CLUSTER_RATE_LIMITS:-off}"
 [[ $RATE_LIMITS == off || $RATE_LIMITS == upstream ]] || {
-  echo "lab.sh: LAB_RATE_LIMITS must be off or upstream, not '$RATE_LIMITS'" >&2
+  echo "test-cluster.sh: TEST_CLUSTER_RATE_LIMITS must be off or upstream, not '$RATE_LIMITS'" >&2
   exit 2
 }
-# One file per cluster, so two labs on one machine keep their own.
-readonly KUBECONFIG_PATH="$CACHE_ROOT/lab/$CLUSTER.kubeconfig"
+# One file per cluster, so two test clusters on one machine keep their own.
+readonly KUBECONFIG_PATH="$CACHE_ROOT/test-cluster/$CLUSTER.kubeconfig"
 # kwokctl keeps clusters under its workdir; keeping it in the cache leaves ~/.kwok alone.
-readonly KWOK_WORKDIR_PATH="$CACHE_ROOT/lab/kwok"
+readonly KWOK_WORKDIR_PATH="$CACHE_ROOT/test-cluster/kwok"
 readonly CLUSTER_DIR="$KWOK_WORKDIR_PATH/clusters/$CLUSTER"
 
 # shellcheck source=scripts/go-env.sh
@@ -112,7 +112,7 @@ step() {
   current_step=""
 }
 
-lab_key() {
+cluster_key() {
   local go_version
   go_version="$(go env GOVERSION)"
   printf '%s\n' "$K8S_VERSION" "$K8S_STAGING_VERSION" "$K8S_COMMIT" "$K8S_STAGING_OVERRIDES" "$ETCD_SOURCE" \
@@ -120,7 +120,7 @@ lab_key() {
     sha256sum | cut -c1-12
 }
 
-bin_dir() { echo "$CACHE_ROOT/lab/$(lab_key)/bin"; }
+bin_dir() { echo "$CACHE_ROOT/test-cluster/$(cluster_key)/bin"; }
 
 # Prints "<binary> <expected output line> <version arguments...>" per binary, one per line.
 expectations() {
@@ -174,7 +174,7 @@ write_wrapper() {
   shift 4
   mkdir -p "$dir"
   {
-    printf 'module lab.invalid/%s\n\ngo %s\n\n' "$(basename "$dir")" "$go_directive"
+    printf 'module test-cluster.invalid/%s\n\ngo %s\n\n' "$(basename "$dir")" "$go_directive"
     printf 'require %s %s\n\n' "${require%@*}" "${require#*@}"
     printf '%s\n' "$extra"
   } >"$dir/go.mod"
@@ -264,13 +264,13 @@ build_k8s() {
   done
 }
 
-lab_build() {
+cluster_build() {
   command -v go >/dev/null || die "go is not on PATH"
   local bin name want args t0
   t0=$(now_ms)
   bin="$(bin_dir)"
   mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
-  hold_lock "$CACHE_ROOT/lab/.build.lock" 1800
+  hold_lock "$CACHE_ROOT/test-cluster/.build.lock" 1800
   local -a k8s_missing=() missing=()
   while IFS='|' read -r name want args; do
     if ! binary_ok "$bin" "$name" "$want" "$args"; then
@@ -283,7 +283,7 @@ lab_build() {
     return
   fi
   log "building ${missing[*]} into $bin (GOMODCACHE=$GOMODCACHE GOCACHE=$GOCACHE)"
-  scratch="$(mktemp -d "${TMPDIR:-/tmp}/istio-locality-lab.XXXXXX")"
+  scratch="$(mktemp -d "${TMPDIR:-/tmp}/istio-locality-test.XXXXXX")"
   # Outside any module, so no go command here can touch a go.mod or go.sum of the caller's.
   cd "$scratch"
   [[ " ${missing[*]} " != *" etcd "* ]] || build_etcd "$bin"
@@ -294,9 +294,9 @@ lab_build() {
 }
 
 # The config kwokctl gets: loopback only (nothing else needs to reach a test cluster), and minikube's
-# Service range instead of the apiserver's 256-address default. Admission webhooks stay on: the lab's
+# Service range instead of the apiserver's 256-address default. Admission webhooks stay on: the tier's
 # istiod (test/helpers/istiod.ts) serves Istio's injection and validation webhooks by URL.
-# LAB_RATE_LIMITS=off (the default) lifts the controller-manager's and scheduler's client rate limits
+# TEST_CLUSTER_RATE_LIMITS=off (the default) lifts the controller-manager's and scheduler's client rate limits
 # (upstream's 20 requests a second for every controller together): with them, rollouts and
 # cascading deletes of dozens of Deployments queue behind the token bucket, not the machine (12
 # zones: a switch back 44 s instead of 29, a destroy 42 s instead of 17, a fifth of the CPUs busy).
@@ -380,17 +380,17 @@ wait_for() {
   done
 }
 
-lab_start() {
+cluster_start() {
   local bin t0 cfg
   t0=$(now_ms)
   bin="$(bin_dir)"
-  check_binaries verbose || die "lab binaries are missing or wrong; run: scripts/lab.sh build"
-  hold_lock "$CACHE_ROOT/lab/.cluster.lock" 600
+  check_binaries verbose || die "the test cluster's binaries are missing or wrong; run: scripts/test-cluster.sh build"
+  hold_lock "$CACHE_ROOT/test-cluster/.cluster.lock" 600
   export PATH="$bin:$PATH" KWOK_WORKDIR="$KWOK_WORKDIR_PATH" KWOK_KUBE_VERSION="$K8S_VERSION"
-  cfg="$CACHE_ROOT/lab/kwokctl.yaml"
+  cfg="$CACHE_ROOT/test-cluster/kwokctl.yaml"
   kwokctl_config >"$cfg.tmp.$$"
   mv -f "$cfg.tmp.$$" "$cfg"
-  # An empty --kubeconfig keeps kwokctl from editing ~/.kube/config; the lab has its own file.
+  # An empty --kubeconfig keeps kwokctl from editing ~/.kube/config; the test cluster has its own file.
   # fd 9 (the lock) is closed for kwokctl, or the components it leaves running would hold the lock.
   step "kwokctl create cluster $CLUSTER" kwokctl --v=WARN --config "$cfg" create cluster \
     --name "$CLUSTER" --runtime binary --kubeconfig= \
@@ -404,13 +404,13 @@ lab_start() {
   export KUBECONFIG="$KUBECONFIG_PATH"
   step "wait for the API server" wait_for "kube-apiserver /readyz" 60 kubectl get --raw /readyz
   # stdout is kept for the kubeconfig path alone.
-  step "create nodes ${NODES[*]}" kubectl apply --server-side --field-manager=lab.sh -f - < <(nodes_manifest) >&2
+  step "create nodes ${NODES[*]}" kubectl apply --server-side --field-manager=test-cluster.sh -f - < <(nodes_manifest) >&2
   step "wait for nodes Ready" wait_for "nodes Ready" 60 \
     kubectl wait --for=condition=Ready --timeout=5s node "${NODES[@]}"
   # Pods are refused until the namespace's default ServiceAccount exists.
   step "wait for the default ServiceAccount" wait_for "serviceaccount default/default" 60 \
     kubectl get serviceaccount default --namespace default
-  log "lab $CLUSTER ready in $((($(now_ms) - t0) / 1000))s"
+  log "test cluster $CLUSTER ready in $((($(now_ms) - t0) / 1000))s"
   echo "$KUBECONFIG_PATH"
 }
 
@@ -428,15 +428,15 @@ cluster_pids() {
   done
 }
 
-lab_stop() {
+cluster_stop() {
   local bin pids
   bin="$(bin_dir)"
-  hold_lock "$CACHE_ROOT/lab/.cluster.lock" 600
+  hold_lock "$CACHE_ROOT/test-cluster/.cluster.lock" 600
   if [[ -d $CLUSTER_DIR ]]; then
     # Stopping must work even when kwokctl cannot: what it leaves behind is removed below.
     if [[ ! -x $bin/kwokctl ]]; then
       log "kwokctl is not built; removing $CLUSTER_DIR by hand"
-    # kwokctl insists on a kubeconfig to drop the context from; the lab's own file is removed below.
+    # kwokctl insists on a kubeconfig to drop the context from; the cluster's own file is removed below.
     elif ! KWOK_WORKDIR="$KWOK_WORKDIR_PATH" PATH="$bin:$PATH" \
       kwokctl --v=WARN delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_PATH"; then
       log "kwokctl delete cluster failed (see above); removing $CLUSTER_DIR by hand"
@@ -457,7 +457,7 @@ lab_stop() {
   fi
   rm -rf "$CLUSTER_DIR"
   rm -f "$KUBECONFIG_PATH"
-  log "lab $CLUSTER stopped"
+  log "test cluster $CLUSTER stopped"
 }
 
 # Single-quotes a value for the shell that evaluates the export lines.
@@ -466,24 +466,24 @@ shell_quote() {
   printf "'%s'" "${1//\'/$q}"
 }
 
-lab_env() {
+cluster_env() {
   local bin nodes
   bin="$(bin_dir)"
   nodes="$(IFS=,; echo "${NODES[*]}")"
   echo "export KUBECONFIG=$(shell_quote "$KUBECONFIG_PATH")"
-  echo "export LAB_CLUSTER=$(shell_quote "$CLUSTER")"
-  echo "export LAB_PROFILE=$(shell_quote "$PROFILE")"
-  echo "export LAB_NODES=$(shell_quote "$nodes")"
+  echo "export TEST_CLUSTER_NAME=$(shell_quote "$CLUSTER")"
+  echo "export TEST_CLUSTER_PROFILE=$(shell_quote "$PROFILE")"
+  echo "export TEST_CLUSTER_NODES=$(shell_quote "$nodes")"
   # shellcheck disable=SC2016 # $PATH is for the shell that evaluates these lines
   echo "export PATH=$(shell_quote "$bin"):\"\$PATH\""
 }
 
 main() {
   case "${1:-}" in
-    build) lab_build ;;
-    start) lab_start ;;
-    stop) lab_stop ;;
-    env) lab_env ;;
+    build) cluster_build ;;
+    start) cluster_start ;;
+    stop) cluster_stop ;;
+    env) cluster_env ;;
     check)
       check_binaries verbose || exit 1
       log "ok: $(bin_dir)"

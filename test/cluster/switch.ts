@@ -14,31 +14,31 @@ import {
   expectWaypointInEveryZone,
   expectWorkloadsInTheirZones,
   ztunnelReadyOnEveryNode,
-} from "../helpers/lab-cluster-checks";
+} from "../helpers/cluster-tier-checks";
 import {
   expectSidecarEndpoints,
   expectSidecarsAcceptOnlyMtls,
   expectWaypointEndpoints,
   expectZtunnelConfig,
-} from "../helpers/lab-mesh-checks";
+} from "../helpers/cluster-tier-mesh-checks";
 import {
   cluster,
   GATEWAY_API_CRDS,
   istiod,
-  lab,
+  tier,
   labelsOf,
   NAMESPACE,
   templateMode,
   ZONES,
-} from "../helpers/lab-setting";
-import { switchTo } from "../helpers/lab-switching";
+} from "../helpers/cluster-tier-setting";
+import { switchTo } from "../helpers/cluster-tier-switching";
 
 export function switchSteps(): void {
   it("3. the preview of the switch to ambient creates cni and ztunnel and replaces nothing", async () => {
-    await lab.test.stack.setConfig(MODE_KEY, { value: "ambient" });
+    await tier.test.stack.setConfig(MODE_KEY, { value: "ambient" });
     const events: EngineEvent[] = [];
-    await lab.test.stack.preview({ onEvent: (e) => events.push(e) });
-    await lab.test.stack.setConfig(MODE_KEY, { value: "sidecar" });
+    await tier.test.stack.preview({ onEvent: (e) => events.push(e) });
+    await tier.test.stack.setConfig(MODE_KEY, { value: "sidecar" });
     const steps = summarisePlan(events);
     const op = (name: string) => steps.find((s) => s.name === name)?.op;
     expect([op("istio-cni"), op("istio-ztunnel"), op("istio-istiod")]).toEqual([

@@ -1,10 +1,10 @@
-/** The lab tier's checks of what istiod sends: each zone's endpoints for sidecars, ztunnel and the waypoint, and mTLS. */
+/** The cluster tier's checks of what istiod sends: each zone's endpoints for sidecars, ztunnel and the waypoint, and mTLS. */
 import type * as k8s from "@kubernetes/client-node";
 import * as path from "path";
 import { podReady } from "../../readers/pods";
 import { WAYPOINT } from "../../stacks/contract";
 import { hasSidecar } from "./istiod";
-import { clientPods, isWaypointPod } from "./lab-cluster-checks";
+import { clientPods, isWaypointPod } from "./cluster-tier-checks";
 import {
   addressOf,
   cluster,
@@ -18,7 +18,7 @@ import {
   SERVICES,
   ZONES,
   ZTUNNEL_STRICT_POLICY,
-} from "./lab-setting";
+} from "./cluster-tier-setting";
 import {
   carriesTraffic,
   localityGroups,

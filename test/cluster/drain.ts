@@ -3,12 +3,12 @@ import { execFile } from "child_process";
 import { promisify } from "util";
 import { configKey, ENGINE_PARALLEL } from "../../stacks/contract";
 import { SwitchWatcher } from "../helpers/cluster";
-import { bookinfoDeployments, expectNoDeploymentEmptied } from "../helpers/lab-cluster-checks";
-import { cluster, kubeconfig, lab, NAMESPACE, profile, timed, ZONES } from "../helpers/lab-setting";
+import { bookinfoDeployments, expectNoDeploymentEmptied } from "../helpers/cluster-tier-checks";
+import { cluster, kubeconfig, tier, NAMESPACE, profile, timed, ZONES } from "../helpers/cluster-tier-setting";
 
 export function drainSteps(): void {
   it("5d. a node drain with two nodes per zone completes within the budgets, and every zone keeps a ready pod of every service", async () => {
-    // A second kwok node per zone, shaped like lab.sh's, named on as minikube names its nodes.
+    // A second kwok node per zone, shaped like test-cluster.sh's, named on as minikube names its nodes.
     const template = (await cluster.core.readNode(profile)).body;
     const extra = ZONES.map((zone, i) => ({
       name: `${profile}-m${String(ZONES.length + i + 1).padStart(2, "0")}`,
@@ -41,11 +41,15 @@ export function drainSteps(): void {
         },
       });
       // The program labels the new nodes with their zones, as it labels the first ones.
-      await lab.test.stack.setConfig(configKey(`cluster.nodeZones.${node.name}`), { value: node.zone }, true);
+      await tier.test.stack.setConfig(
+        configKey(`cluster.nodeZones.${node.name}`),
+        { value: node.zone },
+        true,
+      );
     }
     // Two replicas per zone: the budgets let a drain take one of a zone's pods at a time.
-    await lab.test.stack.setConfig(configKey("bookinfo.replicasPerZone"), { value: "2" }, true);
-    const scaled = await lab.test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL });
+    await tier.test.stack.setConfig(configKey("bookinfo.replicasPerZone"), { value: "2" }, true);
+    const scaled = await tier.test.stack.up({ onOutput: () => undefined, parallel: ENGINE_PARALLEL });
     expect(scaled.summary.result).toBe("succeeded");
     const budgets = (await cluster.policy.listNamespacedPodDisruptionBudget(NAMESPACE)).body.items;
     expect(budgets.map((b) => b.spec?.maxUnavailable)).toEqual(

@@ -14,19 +14,19 @@ import {
   expectNoDeploymentEmptied,
   expectSidecarMode,
   ztunnelReadyOnEveryNode,
-} from "../helpers/lab-cluster-checks";
-import { expectSidecarEndpoints } from "../helpers/lab-mesh-checks";
+} from "../helpers/cluster-tier-checks";
+import { expectSidecarEndpoints } from "../helpers/cluster-tier-mesh-checks";
 import {
   cluster,
-  lab,
+  tier,
   labelsOf,
   NAMESPACE,
   NODES,
   SETTLING,
   templateMode,
   timed,
-} from "../helpers/lab-setting";
-import { switchThrough } from "../helpers/lab-switching";
+} from "../helpers/cluster-tier-setting";
+import { switchThrough } from "../helpers/cluster-tier-switching";
 
 /** The program's warning when the cluster and the last outputs disagree (see `orderingMode`). */
 export const HALF_WAY_NOTE = "completing or undoing a switch that stopped half way";
@@ -78,7 +78,7 @@ export const generations = async () =>
 /** Denies adding the injection label to the Bookinfo namespace: the first step of the way back to sidecar. */
 export const DENY_INJECTION = "lab-deny-injection-label";
 
-export const DENIAL = "the lab's admission policy denies the injection label";
+export const DENIAL = "the test cluster's admission policy denies the injection label";
 
 export const denyInjectionLabel = () =>
   denyByPolicy(
@@ -105,7 +105,7 @@ export const denyInjectionLabel = () =>
 /** Denies ztunnel's DaemonSet, as a cluster that forbids privileged node agents would: ambient's first step. */
 export const DENY_ZTUNNEL = "lab-deny-ztunnel";
 
-export const ZTUNNEL_DENIAL = "the lab's admission policy denies the ztunnel DaemonSet";
+export const ZTUNNEL_DENIAL = "the test cluster's admission policy denies the ztunnel DaemonSet";
 
 export const denyZtunnel = () =>
   denyByPolicy(
@@ -167,7 +167,7 @@ export const someButNotAll = async (names: string[]) => {
  */
 export const FEWER_THAN_THE_DEPLOYMENTS = 4;
 
-/** A node label the lab's ztunnel is restricted to, as a platform restricts node agents to a node pool. */
+/** A node label the test cluster's ztunnel is restricted to, as a platform restricts node agents to a node pool. */
 export const ZTUNNEL_POOL = "lab-ztunnel-pool";
 
 export const ZTUNNEL_NODE_SELECTOR = configKey(`istio.values.ztunnel.nodeSelector.${ZTUNNEL_POOL}`);
@@ -216,8 +216,8 @@ export function interruptedSwitchSteps(): void {
           label: "into ambient, cancelled at ztunnel ready (up)",
           cancelAt: ztunnelReadyOnEveryNode,
           after: async () => {
-            recordedMode = (await lab.test.stack.outputs()).dataplaneMode?.value;
-            pending = await pendingOperations(lab.test.stack);
+            recordedMode = (await tier.test.stack.outputs()).dataplaneMode?.value;
+            pending = await pendingOperations(tier.test.stack);
             left.ztunnel = [(await labels())["istio.io/dataplane-mode"], (await restarted()).length];
           },
         },
@@ -272,7 +272,7 @@ export function interruptedSwitchSteps(): void {
     // By its outputs each resume would be an ambient → ambient run, with none of the switch's steps.
     for (const [i, log] of logs.slice(2).entries())
       expect([i + 2, log]).toEqual([i + 2, expect.stringContaining(HALF_WAY_NOTE)]);
-    expect((await lab.test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
+    expect((await tier.test.stack.outputs()).migration?.value).toBe("sidecar → ambient");
     expect(gaps).toEqual([]);
     expect(replaced).toEqual([]);
     expectNoDeploymentEmptied(watcher, since, "5a");
@@ -354,7 +354,7 @@ export function interruptedSwitchSteps(): void {
     expect(gaps).toEqual([]);
     expect(replaced).toEqual([]);
     expectNoDeploymentEmptied(watcher, since, "5b");
-    expect((await lab.test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
+    expect((await tier.test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
     await expectSidecarMode();
     await expectInjected();
     await expectSidecarEndpoints("strict");
@@ -364,7 +364,7 @@ export function interruptedSwitchSteps(): void {
     const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
     const [kept, ...pool] = Object.keys(NODES).reverse();
     for (const node of pool) await labelNode(node, "enabled");
-    await lab.test.stack.setConfig(ZTUNNEL_NODE_SELECTOR, { value: "enabled" }, true);
+    await tier.test.stack.setConfig(ZTUNNEL_NODE_SELECTOR, { value: "enabled" }, true);
     const before = await generations();
     // The restart times the last switch left on the pod templates: a new one marks this switch's restarts.
     const earlier = await restartTimes();
@@ -389,7 +389,7 @@ export function interruptedSwitchSteps(): void {
                 (await cluster.namespaceLabels(NAMESPACE))["istio.io/dataplane-mode"],
                 await generations(),
               ];
-              outputsAfterTheFailure = await lab.test.stack.outputs();
+              outputsAfterTheFailure = await tier.test.stack.outputs();
               await labelNode(kept, "enabled");
             },
           },
@@ -402,15 +402,17 @@ export function interruptedSwitchSteps(): void {
               restartsAtTheKill = Object.entries(await restartTimes())
                 .filter(([name, at]) => at !== earlier[name])
                 .map(([name]) => name);
-              outputsAfterTheKill = await lab.test.stack.outputs();
-              pending = await pendingOperations(lab.test.stack);
+              outputsAfterTheKill = await tier.test.stack.outputs();
+              pending = await pendingOperations(tier.test.stack);
               // The dead engine's lock refuses every update until it is removed.
-              refused = await lab.test.stack.up({ onOutput: () => undefined }).then(
+              refused = await tier.test.stack.up({ onOutput: () => undefined }).then(
                 () => "ran",
                 (error: Error) => error.message,
               );
-              recovery = await timed("recover (cancel + undo + refresh)", () => recoverStack(lab.test.stack));
-              expect(await pendingOperations(lab.test.stack)).toEqual([]);
+              recovery = await timed("recover (cancel + undo + refresh)", () =>
+                recoverStack(tier.test.stack),
+              );
+              expect(await pendingOperations(tier.test.stack)).toEqual([]);
               labelsRecovered = await cluster.namespaceLabels(NAMESPACE);
             },
           },
@@ -419,7 +421,7 @@ export function interruptedSwitchSteps(): void {
         watcher,
       );
     } finally {
-      await lab.test.stack.removeConfig(configKey("istio.values.ztunnel.nodeSelector"), true);
+      await tier.test.stack.removeConfig(configKey("istio.values.ztunnel.nodeSelector"), true);
       for (const node of Object.keys(NODES)) await labelNode(node, null);
     }
     const { since, gaps, replaced, logs } = result;
@@ -433,7 +435,7 @@ export function interruptedSwitchSteps(): void {
     expect(outputsAfterTheFailure.dataplaneMode?.value).toBe("ambient");
     expect(outputsAfterTheKill).toEqual(outputsAfterTheFailure);
     expect(refused).toContain("the stack is currently locked");
-    expect((await lab.test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
+    expect((await tier.test.stack.outputs()).migration?.value).toBe("ambient → sidecar");
     expect(gaps).toEqual([]);
     expect(replaced).toEqual([]);
     expectNoDeploymentEmptied(watcher, since, "5c");
