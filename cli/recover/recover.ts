@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Stack } from "@pulumi/pulumi/automation";
 import { MODE_KEY, PROJECT } from "../../stacks/contract";
-import { PendingOperation, pendingOperations } from "../shared/stack";
+import { PendingOperation, pendingIn } from "../shared/stack";
 import { recordedPatches, UndonePatch, undoUnrecordedPatches } from "./patches";
 
 /**
@@ -56,14 +56,16 @@ export interface Recovery {
  * no pending operation needs only the lock removed.
  */
 export async function recoverStack(stack: Stack, onOutput?: (text: string) => void): Promise<Recovery> {
-  const cleared = await pendingOperations(stack);
+  // One export serves both reads: `cancel` removes the lock and leaves the state as it is.
+  const deployment: unknown = (await stack.exportStack()).deployment;
+  const cleared = pendingIn(deployment);
   await stack.cancel();
   // Without a pending operation every step the killed update took is recorded: the state is whole.
   if (cleared.length === 0) return { cleared, undone: [] };
   const kubeconfig: unknown = (await stack.outputs()).kubeconfig?.value;
   const undone =
     typeof kubeconfig === "string"
-      ? await undoUnrecordedPatches(kubeconfig, recordedPatches((await stack.exportStack()).deployment))
+      ? await undoUnrecordedPatches(kubeconfig, recordedPatches(deployment))
       : [];
   await stack.refresh({ clearPendingCreates: true, onOutput });
   return { cleared, undone };

@@ -102,12 +102,17 @@ export interface PendingOperation {
   urn: string;
 }
 
-/** The operations a stack's exported state holds as pending (an engine killed mid-update leaves them). */
-export async function pendingOperations(stack: Stack): Promise<PendingOperation[]> {
+/** The operations an exported state (`deployment` of `pulumi stack export`) holds as pending. */
+export function pendingIn(deployment: unknown): PendingOperation[] {
   // The Automation API types the export's deployment as any; this is the field Pulumi's state format names.
-  const deployment = (await stack.exportStack()).deployment as
+  const state = deployment as
     { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
-  return (deployment?.pending_operations ?? []).map((o) => ({ type: o.type, urn: o.resource.urn }));
+  return (state?.pending_operations ?? []).map((o) => ({ type: o.type, urn: o.resource.urn }));
+}
+
+/** The operations a stack's state holds as pending (an engine killed mid-update leaves them). */
+export async function pendingOperations(stack: Stack): Promise<PendingOperation[]> {
+  return pendingIn((await stack.exportStack()).deployment);
 }
 
 /** The logical name and type of a URN, for a line a user reads. */
@@ -132,12 +137,14 @@ export interface StackState {
 /** Opens a stack and reads its config file, outputs, pending operations and what its cluster runs, once. */
 export async function readStackState(ref: StackRef): Promise<StackState> {
   const stack = await openStack(ref);
-  const [file, outputs, pending] = await Promise.all([
+  const outputsRead = stack.outputs();
+  // The cluster is asked as soon as the outputs name it, while the state is still being exported.
+  const [file, outputs, pending, live] = await Promise.all([
     stackConfigFile(ref.workDir, ref.stackName),
-    stack.outputs(),
+    outputsRead,
     pendingOperations(stack),
+    outputsRead.then(liveMeshOf),
   ]);
-  const live = await liveMeshOf(outputs);
   const lastRun: unknown = outputs.dataplaneMode?.value;
   const answered = live instanceof Error ? undefined : live;
   const mode = currentMode(
