@@ -1,8 +1,8 @@
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, configProblem, nodesCameLabelled, StackConfig } from "../stacks/config";
 import { REGION_LABEL, ZONE_LABEL } from "../stacks/contract";
-import { apiClientWithTimeout } from "./api-client";
+import { apiClientWithTimeout, stackKubeconfig } from "./api-client";
 
 /** Node names shown per label value before the rest are counted. */
 const NAMES_SHOWN = 5;
@@ -67,15 +67,16 @@ export function regionProblems(nodes: NodeLabels[], region: string, zones: strin
   return problems;
 }
 
-/** The nodes of the cluster a kubeconfig (and context) points at; gives up after `timeoutMs`. */
+/**
+ * The nodes of the stack's cluster (see {@link stackKubeconfig}); gives up after `timeoutMs`.
+ * Undefined when there is no cluster to ask.
+ */
 export async function readNodes(
-  kubeconfigPath: string,
-  context: string | undefined,
-  timeoutMs: number,
-): Promise<NodeLabels[]> {
-  const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(kubeconfigPath);
-  if (context) kubeconfig.setCurrentContext(context);
+  config: StackConfig,
+  timeoutMs: number = NODE_CHECK_TIMEOUT_MS,
+): Promise<NodeLabels[] | undefined> {
+  const kubeconfig = stackKubeconfig(config);
+  if (!kubeconfig) return undefined;
   const core = apiClientWithTimeout(kubeconfig, CoreV1Api, timeoutMs);
   const { body } = await core.listNode();
   return body.items.map((node) => ({ name: node.metadata?.name ?? "", labels: node.metadata?.labels ?? {} }));
@@ -111,9 +112,9 @@ export async function checkNodeLocality(
 ): Promise<void> {
   const cluster = config.cluster;
   if (!nodesCameLabelled(cluster)) return;
-  let nodes: NodeLabels[];
+  let nodes: NodeLabels[] | undefined;
   try {
-    nodes = await read(cluster.kubeconfig, cluster.context, NODE_CHECK_TIMEOUT_MS);
+    nodes = await read(config, NODE_CHECK_TIMEOUT_MS);
   } catch (error) {
     await pulumi.log.warn(
       `could not check \`istio-locality:cluster.region\` (\`${cluster.region}\`) against the nodes: ` +
@@ -123,6 +124,7 @@ export async function checkNodeLocality(
     );
     return;
   }
+  if (!nodes) return;
   const problems = regionProblems(nodes, cluster.region, config.zones);
   if (problems.length > 0) throw new ConfigError(problems);
 }

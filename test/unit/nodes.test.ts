@@ -129,11 +129,15 @@ const nodeList = (nodes: NodeLabels[]) =>
     items: nodes.map((n) => ({ metadata: { name: n.name, labels: n.labels } })),
   });
 
+/** An existing cluster whose nodes came labelled. */
+const existing = (cluster: Record<string, unknown> = {}) =>
+  parseConfig({ cluster: { provider: "existing", kubeconfig: __filename, ...cluster } }, "sidecar");
+
 describe("readNodes", () => {
   it("lists the nodes with their labels through the kubeconfig's current context", async () => {
     const server = await apiServer(nodeList(labelled("region-1")));
     try {
-      const nodes = await readNodes(kubeconfigFile(server.url), undefined, 2_000);
+      const nodes = await readNodes(existing({ kubeconfig: kubeconfigFile(server.url) }), 2_000);
       expect(nodes).toEqual(labelled("region-1"));
       expect(server.requests).toEqual(["GET /api/v1/nodes Bearer current-token"]);
     } finally {
@@ -144,7 +148,10 @@ describe("readNodes", () => {
   it("uses the given context, not the current one", async () => {
     const server = await apiServer(nodeList(labelled("region-1")));
     try {
-      await readNodes(kubeconfigFile(await refusedUrl(), server.url), "lab", 2_000);
+      await readNodes(
+        existing({ kubeconfig: kubeconfigFile(await refusedUrl(), server.url), context: "lab" }),
+        2_000,
+      );
       expect(server.requests).toEqual(["GET /api/v1/nodes Bearer lab-token"]);
     } finally {
       await server.close();
@@ -155,7 +162,9 @@ describe("readNodes", () => {
     const message = 'nodes is forbidden: User "lab" cannot list resource "nodes" at the cluster scope';
     const server = await apiServer(json(403, { kind: "Status", status: "Failure", message, code: 403 }));
     try {
-      const failure = await readNodes(kubeconfigFile(server.url), undefined, 2_000).catch((e: unknown) => e);
+      const failure = await readNodes(existing({ kubeconfig: kubeconfigFile(server.url) }), 2_000).catch(
+        (e: unknown) => e,
+      );
       expect(describeReadFailure(failure, 2_000)).toBe(`HTTP 403: ${message}`);
     } finally {
       await server.close();
@@ -166,7 +175,9 @@ describe("readNodes", () => {
     const server = await apiServer();
     try {
       const started = Date.now();
-      const failure = await readNodes(kubeconfigFile(server.url), undefined, 300).catch((e: unknown) => e);
+      const failure = await readNodes(existing({ kubeconfig: kubeconfigFile(server.url) }), 300).catch(
+        (e: unknown) => e,
+      );
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(describeReadFailure(failure, 300)).toBe("no answer within 0.3 s (ESOCKETTIMEDOUT)");
     } finally {
@@ -176,8 +187,6 @@ describe("readNodes", () => {
 });
 
 describe("checkNodeLocality", () => {
-  const existing = (cluster: Record<string, unknown> = {}) =>
-    parseConfig({ cluster: { provider: "existing", kubeconfig: __filename, ...cluster } }, "sidecar");
   let warnings: string[];
   beforeEach(() => {
     warnings = [];
@@ -190,8 +199,9 @@ describe("checkNodeLocality", () => {
 
   it("reads the nodes of an existing cluster whose nodes came labelled, within the timeout", async () => {
     const read = jest.fn(() => Promise.resolve(labelled("region-1")));
-    await checkNodeLocality(existing({ context: "lab" }), read);
-    expect(read).toHaveBeenCalledWith(__filename, "lab", NODE_CHECK_TIMEOUT_MS);
+    const config = existing({ context: "lab" });
+    await checkNodeLocality(config, read);
+    expect(read).toHaveBeenCalledWith(config, NODE_CHECK_TIMEOUT_MS);
     expect(NODE_CHECK_TIMEOUT_MS).toBeLessThanOrEqual(10_000);
     expect(warnings).toEqual([]);
   });
