@@ -33,6 +33,25 @@ import {
 } from "../helpers/cluster-tier-setting";
 import { switchTo } from "../helpers/cluster-tier-switching";
 
+/**
+ * A switch under a watcher and xDS readers: istiod pushed, no zone's client lost its in-zone
+ * endpoints, and every Bookinfo Deployment kept a ready pod throughout. The waypoint is created
+ * during a switch into ambient and goes at the end of one back; what it keeps per zone is checked
+ * on its own.
+ */
+async function switchKeepingEveryZone(
+  mode: "sidecar" | "ambient",
+): Promise<{ watcher: SwitchWatcher; since: number }> {
+  const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
+  const { since, gaps, pushes } = await switchTo(mode, watcher);
+  expect(pushes).toBeGreaterThan(0);
+  expect(gaps).toEqual([]);
+  for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
+    if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
+  }
+  return { watcher, since };
+}
+
 export function switchSteps(): void {
   it("3. the preview of the switch to ambient creates cni and ztunnel and replaces nothing", async () => {
     await tier.test.stack.setConfig(MODE_KEY, { value: "ambient" });
@@ -66,15 +85,7 @@ export function switchSteps(): void {
   });
 
   it("4. up in ambient: no zone ever without a ready pod, ambient everywhere, in the migration order", async () => {
-    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
-    const { since, gaps, pushes } = await switchTo("ambient", watcher);
-    expect(pushes).toBeGreaterThan(0);
-    expect(gaps).toEqual([]);
-
-    for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
-      // The waypoint is created during the switch; what it keeps per zone once ready is checked below.
-      if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
-    }
+    const { watcher, since } = await switchKeepingEveryZone("ambient");
     expect(await cluster.helmReleases("istio-system")).toEqual([
       "istio-base",
       "istio-cni",
@@ -138,15 +149,7 @@ export function switchSteps(): void {
   });
 
   it("5. back to sidecar: no zone ever without a ready pod, in the reverse order", async () => {
-    const watcher = new SwitchWatcher(cluster.config, NAMESPACE);
-    const { since, gaps, pushes } = await switchTo("sidecar", watcher);
-    expect(pushes).toBeGreaterThan(0);
-    expect(gaps).toEqual([]);
-
-    for (const [deployment, ready] of Object.entries(watcher.minimumReady(since))) {
-      // The waypoint goes at the end of the switch; until every pod has its sidecar back it keeps each zone.
-      if (deployment !== WAYPOINT.name) expect([deployment, ready >= 1]).toEqual([deployment, true]);
-    }
+    const { watcher, since } = await switchKeepingEveryZone("sidecar");
     await expectSidecarMode();
     await expectWorkloadsInTheirZones("sidecar");
     await expectTrafficDistribution();
